@@ -1,0 +1,30 @@
+# The two commands of the README. Each sets up its own virtual environment (.venv) first.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+UV     := $(VENV)/bin/uv
+STAMP  := $(VENV)/.installed-stamp
+DEMO   ?= mlobs-demo
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint clean-demo
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet uv
+	$(UV) pip install --quiet --python $(PY) -e '.[test]'
+	touch $(STAMP)
+
+## Build the demo world and run the main job on it.
+demo: $(STAMP)
+	$(VENV)/bin/mlobs demo --out $(DEMO) --force
+
+## Every test, notebooks included.
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(UV) pip install --quiet --python $(PY) ruff
+	$(VENV)/bin/ruff check mlobs_notebook tests benchmarks
+
+clean-demo:
+	rm -rf $(DEMO)

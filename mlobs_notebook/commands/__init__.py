@@ -1,0 +1,1 @@
+"""One module per ``mlobs`` subcommand; see ``mlobs_notebook.cli``."""

@@ -1,0 +1,34 @@
+"""The package's public face: a sorted, importable API and a light import."""
+
+import subprocess
+import sys
+
+import mlobs_notebook
+
+
+def test_all_is_sorted_and_unique():
+    assert mlobs_notebook.__all__ == sorted(set(mlobs_notebook.__all__))
+
+
+def test_every_public_name_resolves():
+    for name in mlobs_notebook.__all__:
+        assert getattr(mlobs_notebook, name) is not None, name
+
+
+def test_import_is_light():
+    code = (
+        "import sys, mlobs_notebook; "
+        "heavy = [m for m in ('mlflow', 'pyiceberg', 'plotly', 'ipywidgets') if m in sys.modules]; "
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "", f"import mlobs_notebook pulled in: {out.stdout.strip()}"
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    try:
+        mlobs_notebook.no_such_name  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_name" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
