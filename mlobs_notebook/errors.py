@@ -10,6 +10,8 @@ says what to do. Errors raised because of a library failure keep it as ``__cause
      ├── InputError                 bad input from the caller; the CLI exits 2
      │    ├── ModelNotFound          no such registered model (lists the known ones)
      │    ├── AliasNotFound          the model has no such alias or stage (lists its aliases)
+     │    ├── VersionNotFound        the model has no such version (lists its versions)
+     │    ├── ExperimentNotFound     no such MLflow experiment (lists the known ones)
      │    ├── RunNotFound            no such run id
      │    ├── NoDatasetInputs        the run logged no dataset inputs
      │    ├── UnknownStatistic       a drift statistic not in the registry (lists the names)
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 __all__ = [
     "AliasNotFound",
+    "ExperimentNotFound",
     "FeatureDriftDetected",
     "InputError",
     "LineageParseError",
@@ -42,6 +45,7 @@ __all__ = [
     "UnknownColumn",
     "UnknownScenario",
     "UnknownStatistic",
+    "VersionNotFound",
     "WorldExists",
 ]
 
@@ -59,6 +63,14 @@ class ModelNotFound(InputError):
 
 
 class AliasNotFound(InputError):
+    pass
+
+
+class VersionNotFound(InputError):
+    pass
+
+
+class ExperimentNotFound(InputError):
     pass
 
 
