@@ -18,7 +18,9 @@ says what to do. Errors raised because of a library failure keep it as ``__cause
      │    ├── UnknownColumn          a column missing from a frame (lists the columns)
      │    ├── UnknownScenario        a demo scenario that does not exist (lists the names)
      │    ├── WorldExists            a demo world already in the folder (use --force)
-     │    └── LineageParseError      a bad OpenLineage event under strict=True (source, line)
+     │    ├── LineageParseError      a bad OpenLineage event under strict=True (source, line)
+     │    ├── UnknownDataset         a dataset not in the lineage (lists known ones)
+     │    └── UnknownJob             a job not in the lineage (lists known ones)
      ├── SourceUnreadable           a dataset source that cannot be read (URI, why, what to install)
      │    └── MissingDependency      an optional extra is not installed (the pip command)
      ├── TrackingUnreachable        the MLflow tracking server did not answer in time
@@ -43,6 +45,8 @@ __all__ = [
     "SourceUnreadable",
     "TrackingUnreachable",
     "UnknownColumn",
+    "UnknownDataset",
+    "UnknownJob",
     "UnknownScenario",
     "UnknownStatistic",
     "VersionNotFound",
@@ -107,6 +111,14 @@ class LineageParseError(InputError):
         self.source = source
         self.line = line
         self.reason = reason
+
+
+class UnknownDataset(InputError):
+    pass
+
+
+class UnknownJob(InputError):
+    pass
 
 
 class SourceUnreadable(MlobsError):
