@@ -1,0 +1,72 @@
+"""OpenLineage events into a navigable graph that answers "which run changed this feature?".
+
+``load_lineage(source)`` reads events (JSON Lines, a folder, a saved or live Marquez lineage
+response, or dicts), keeps what it cannot use as ``problems``, and returns a
+:class:`LineageGraph` with ``upstream`` and ``changes`` queries.
+
+Modules: ``model`` (records), ``parse`` (one event), ``merge`` (events -> runs, jobs, datasets),
+``graph`` (networkx + the LineageGraph facade), ``queries`` (upstream, changes), ``naming``
+(matching URIs to datasets), ``marquez`` (API responses as events); only ``sources`` does I/O.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlobs_notebook.lineage.graph import LineageGraph, build_lineage
+from mlobs_notebook.lineage.model import (
+    Change,
+    ColumnEdge,
+    ColumnRef,
+    Dataset,
+    DatasetRef,
+    DatasetVersion,
+    Edge,
+    Job,
+    JobDefinition,
+    JobRef,
+    Node,
+    Problem,
+    Run,
+    RunLink,
+    SchemaField,
+    Upstream,
+)
+from mlobs_notebook.lineage.naming import match_mlflow_source
+
+__all__ = [
+    "Change",
+    "ColumnEdge",
+    "ColumnRef",
+    "Dataset",
+    "DatasetRef",
+    "DatasetVersion",
+    "Edge",
+    "Job",
+    "JobDefinition",
+    "JobRef",
+    "LineageGraph",
+    "Node",
+    "Problem",
+    "Run",
+    "RunLink",
+    "SchemaField",
+    "Upstream",
+    "build_lineage",
+    "load_lineage",
+    "match_mlflow_source",
+]
+
+
+def load_lineage(source: Any, *, strict: bool = False, timeout: float = 10) -> LineageGraph:
+    """Read OpenLineage events into a LineageGraph.
+
+    ``source``: a JSON Lines file, a JSON file (one event, an array, or a saved Marquez lineage
+    response), a folder of such files, a live ``http(s)://.../api/v1/lineage?nodeId=...`` URL
+    (answered within ``timeout`` seconds or SourceUnreadable), or an iterable of event dicts.
+    Unusable input is skipped and listed in ``.problems`` as (source, line, reason);
+    ``strict=True`` raises LineageParseError on the first one instead.
+    """
+    from mlobs_notebook.lineage.sources import iter_source
+
+    return build_lineage(iter_source(source, timeout=timeout), strict=strict)

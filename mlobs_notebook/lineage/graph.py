@@ -1,0 +1,207 @@
+"""The lineage graph: jobs, runs, dataset versions and fields in one networkx DiGraph.
+
+Nodes are tuples ``(kind, key)``:
+
+- ``("job", JobRef)``, ``("dataset", DatasetRef)``, ``("run", run_id)``,
+  ``("version", DatasetRef, run_id)``, ``("field", ColumnRef)``.
+
+Edges follow the data: ``dataset -> job`` (kind ``reads``), ``job -> dataset`` (``writes``),
+``field -> field`` (``column``, with the set of ``jobs`` that declared it), ``field -> dataset``
+(``column_all``: an input field that affects every column, e.g. a filter), ``run -> job``
+(``run_of``), ``run -> version`` (``wrote``), ``version -> dataset`` (``version_of``).
+Every node has ``kind``; queries live in ``queries``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import networkx as nx
+
+from mlobs_notebook.errors import LineageParseError, UnknownDataset, UnknownJob
+from mlobs_notebook.lineage.merge import LineageData, Merger
+from mlobs_notebook.lineage.model import (
+    Change,
+    ColumnRef,
+    Dataset,
+    DatasetRef,
+    Job,
+    JobRef,
+    Problem,
+    Run,
+    Upstream,
+)
+from mlobs_notebook.lineage.parse import EventError, parse_event
+
+
+def build_lineage(items: Iterable[tuple[str, int | None, Any, str | None]], *, strict: bool = False) -> LineageGraph:
+    """Decoded items (source, line, object, decode error) -> a LineageGraph (pure: no I/O)."""
+    merger = Merger()
+    for source, line, obj, error in items:
+        problems: list[Problem] = []
+        if error is not None:
+            problems.append(Problem(source, line, error))
+        else:
+            try:
+                merger.add(parse_event(obj, source=source, line=line, problems=problems))
+            except EventError as exc:
+                problems.insert(0, Problem(source, line, f"event skipped: {exc}"))
+        if problems:
+            if strict:
+                p = problems[0]
+                raise LineageParseError(p.source, p.line, p.reason)
+            merger.problems.extend(problems)
+    return LineageGraph(merger.finish())
+
+
+class LineageGraph:
+    """Runs, jobs and datasets merged from OpenLineage events, and the questions asked of them."""
+
+    def __init__(self, data: LineageData) -> None:
+        self._data = data
+        self.graph = nx.DiGraph()
+        self._build()
+
+    # --- contents ----------------------------------------------------------------------------
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return self._data.problems
+
+    @property
+    def runs(self) -> dict[str, Run]:
+        """Run id -> Run, ordered by the run's event time."""
+        return self._data.runs
+
+    @property
+    def jobs(self) -> dict[JobRef, Job]:
+        return self._data.jobs
+
+    @property
+    def datasets(self) -> dict[DatasetRef, Dataset]:
+        return self._data.datasets
+
+    @property
+    def event_count(self) -> int:
+        return self._data.event_count
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "events": self.event_count,
+            "runs": len(self.runs),
+            "jobs": len(self.jobs),
+            "datasets": len(self.datasets),
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+    def runs_of(self, job: JobRef | tuple[str, str] | str) -> list[Run]:
+        ref = self.resolve_job(job)
+        return [self.runs[r] for r in self.jobs[ref].run_ids]
+
+    def canonical(self, ref: DatasetRef) -> DatasetRef:
+        return self._data.canonical.get(ref, ref)
+
+    def __repr__(self) -> str:
+        return (
+            f"LineageGraph({self.event_count} events, {len(self.runs)} runs, {len(self.jobs)} jobs, "
+            f"{len(self.datasets)} datasets, {len(self.problems)} problems)"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<b>LineageGraph</b>: {self.__repr__()[len('LineageGraph(') : -1]}"
+
+    # --- arguments ---------------------------------------------------------------------------
+    def resolve_dataset(self, dataset: DatasetRef | tuple[str, str] | str) -> DatasetRef:
+        """A DatasetRef, a ``(namespace, name)`` pair, ``"NAMESPACE/NAME"`` (known namespaces
+        tried as prefixes, since names contain slashes) or any URI ``match_dataset`` knows."""
+        from mlobs_notebook.lineage.naming import match_dataset
+
+        found = match_dataset(self, dataset)
+        if found is None:
+            known = ", ".join(str(d) for d in list(self.datasets)[:8])
+            more = "" if len(self.datasets) <= 8 else f" and {len(self.datasets) - 8} more"
+            raise UnknownDataset(
+                f"no dataset {dataset!s} in this lineage. Give it as (namespace, name) or "
+                f"'NAMESPACE/NAME'. Known datasets: {known or 'none'}{more}."
+            )
+        return found
+
+    def resolve_job(self, job: JobRef | tuple[str, str] | str) -> JobRef:
+        if isinstance(job, tuple) and len(job) == 2:
+            job = JobRef(*job)
+        if isinstance(job, JobRef) and job in self.jobs:
+            return job
+        if isinstance(job, str):
+            for ref in self.jobs:
+                if job in (str(ref), ref.name):
+                    return ref
+        known = ", ".join(str(j) for j in list(self.jobs)[:8])
+        raise UnknownJob(f"no job {job!s} in this lineage. Known jobs: {known or 'none'}.")
+
+    # --- queries -----------------------------------------------------------------------------
+    def upstream(
+        self, dataset: DatasetRef | tuple[str, str] | str, column: str | None = None, depth: int | None = None
+    ) -> Upstream:
+        """What ``dataset`` (or one ``column`` of it) depends on; see ``queries.upstream``."""
+        from mlobs_notebook.lineage.queries import upstream
+
+        return upstream(self, self.resolve_dataset(dataset), column, depth)
+
+    def changes(
+        self,
+        dataset: DatasetRef | tuple[str, str] | str,
+        column: str | None = None,
+        since: datetime | str | None = None,
+        until: datetime | str | None = None,
+        *,
+        depth: int | None = None,
+    ) -> list[Change]:
+        """Events on the upstream path in [since, until] that could explain a change."""
+        from mlobs_notebook.lineage.queries import changes
+
+        return changes(self, self.resolve_dataset(dataset), column, since, until, depth)
+
+    def match_dataset(self, uri_or_name: Any) -> DatasetRef | None:
+        """The dataset named by an MLflow source or table URI, or None."""
+        from mlobs_notebook.lineage.naming import match_dataset
+
+        return match_dataset(self, uri_or_name)
+
+    # --- graph -------------------------------------------------------------------------------
+    def _build(self) -> None:
+        g = self.graph
+        for ref, ds in self.datasets.items():
+            g.add_node(("dataset", ref), kind="dataset", aliases=ds.aliases)
+            for v in ds.versions:
+                if v.run_id is not None:
+                    node = ("version", ref, v.run_id)
+                    g.add_node(node, kind="version", time=v.event_time)
+                    g.add_edge(node, ("dataset", ref), kind="version_of")
+                    g.add_edge(("run", v.run_id), node, kind="wrote")
+        for ref, job in self.jobs.items():
+            g.add_node(("job", ref), kind="job")
+            for d in job.inputs:
+                g.add_edge(("dataset", d), ("job", ref), kind="reads")
+            for d in job.outputs:
+                g.add_edge(("job", ref), ("dataset", d), kind="writes")
+        for run in self.runs.values():
+            g.add_node(("run", run.run_id), kind="run", state=run.state, time=run.event_time)
+            g.add_edge(("run", run.run_id), ("job", run.job), kind="run_of")
+        for edge, job, _run_id in self._data.column_edges:
+            src = ("field", edge.source)
+            g.add_node(src, kind="field")
+            g.add_node(("dataset", edge.source.dataset), kind="dataset")
+            if edge.target_field is None:
+                dst: tuple[Any, ...] = ("dataset", edge.target)
+                kind = "column_all"
+            else:
+                dst = ("field", ColumnRef(edge.target, edge.target_field))
+                g.add_node(dst, kind="field")
+                kind = "column"
+            if g.has_edge(src, dst):
+                data = g.edges[src, dst]
+                data["jobs"].add(job)
+                data["transformations"].update(edge.transformations)
+            else:
+                g.add_edge(src, dst, kind=kind, jobs={job}, transformations=set(edge.transformations))

@@ -1,0 +1,113 @@
+"""Matching a dataset named elsewhere (an MLflow dataset source, a table URI, a local path) to an
+OpenLineage dataset, by the OpenLineage naming conventions and the symlinks facet.
+
+OpenLineage names a dataset ``(namespace, name)``:
+
+- object storage: ``s3://bucket`` + ``path/in/bucket`` (also ``gs://``, ``abfss://``, ``hdfs://host:port``);
+- local files: ``file`` + ``/abs/path`` (older producers: ``file://`` or ``file:/``);
+- databases: ``postgres://host:port`` + ``db.schema.table``;
+- Iceberg tables in this toolkit: ``iceberg://<catalog>`` + ``<namespace>.<table>``
+  (the demo world's symlink; an MLflow source ``iceberg://<catalog>/<ns>.<table>@<snapshot>``).
+
+Every candidate identity is looked up through the symlink map, so a symlink name finds the
+canonical dataset. A bare table name matches when exactly one dataset (or symlink) has that name.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from mlobs_notebook.lineage.model import DatasetRef
+
+if TYPE_CHECKING:
+    from mlobs_notebook.lineage.graph import LineageGraph
+
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://([^/]*)(/.*)?$")
+_SCHEME_ALIASES = {"s3a": "s3", "s3n": "s3"}
+
+
+def candidates(uri: str) -> list[DatasetRef]:
+    """OpenLineage identities a URI or path may have, most likely first."""
+    uri = uri.strip()
+    out: list[DatasetRef] = []
+    if uri.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", uri):
+        path = uri.rstrip("/") or "/"
+        return [DatasetRef("file", path), DatasetRef("file://", path), DatasetRef("file:", path)]
+    m = _SCHEME.match(uri)
+    if not m:
+        return out
+    scheme, authority, rest = m.group(1).lower(), m.group(2), (m.group(3) or "")
+    scheme = _SCHEME_ALIASES.get(scheme, scheme)
+    if scheme == "file":
+        path = rest.rstrip("/") or "/"
+        return [DatasetRef("file", path), DatasetRef("file://", path), DatasetRef("file:", path)]
+    if scheme == "iceberg":
+        table = rest.lstrip("/").split("@", 1)[0]
+        return [DatasetRef(f"iceberg://{authority}", table), DatasetRef(f"iceberg://{authority}", table.replace("/", "."))]
+    ns = f"{scheme}://{authority}"
+    rest = rest.rstrip("/")
+    if rest:
+        out += [DatasetRef(ns, rest.lstrip("/")), DatasetRef(ns, rest)]
+    else:
+        out.append(DatasetRef(ns, "/"))
+    return out
+
+
+def match_dataset(lg: LineageGraph, value: Any) -> DatasetRef | None:
+    """The canonical dataset for a DatasetRef, a ``(namespace, name)`` pair, a
+    ``"NAMESPACE/NAME"`` string, a URI, a local path, or a bare table name; None if none."""
+    canonical = lg._data.canonical
+    if isinstance(value, DatasetRef):
+        return canonical.get(value)
+    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value):
+        return canonical.get(DatasetRef(*value))
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    for ref in candidates(text):
+        if ref in canonical:
+            return canonical[ref]
+    # "NAMESPACE/NAME": names contain slashes, so try every known namespace as a prefix,
+    # longest first ("s3://churn-lake" before "s3:").
+    namespaces = sorted({r.namespace for r in canonical}, key=len, reverse=True)
+    for ns in namespaces:
+        if text.startswith(ns + "/") and len(text) > len(ns) + 1:
+            ref = DatasetRef(ns, text[len(ns) + 1 :])
+            if ref in canonical:
+                return canonical[ref]
+            ref = DatasetRef(ns, text[len(ns) :])  # names that themselves start with "/"
+            if ref in canonical:
+                return canonical[ref]
+    bare = {canonical[r] for r in canonical if r.name == text or r.name.rsplit("/", 1)[-1] == text}
+    if len(bare) == 1:
+        return bare.pop()
+    return None
+
+
+def match_mlflow_source(lg: LineageGraph, source: Any) -> DatasetRef | None:
+    """An MLflow dataset source (an object with ``to_dict()``, or its stored dict/JSON) -> dataset.
+
+    Reads ``uri``, ``path``, ``url`` or ``table`` keys, so it works from the stored JSON alone,
+    without the source class registered.
+    """
+    import json
+
+    if hasattr(source, "to_dict"):
+        source = source.to_dict()
+    if isinstance(source, str):
+        try:
+            source = json.loads(source)
+        except ValueError:
+            return match_dataset(lg, source)
+    if not isinstance(source, dict):
+        return None
+    for key in ("uri", "path", "url", "location"):
+        if isinstance(source.get(key), str):
+            found = match_dataset(lg, source[key])
+            if found is not None:
+                return found
+    catalog, table = source.get("catalog"), source.get("table")
+    if isinstance(catalog, str) and isinstance(table, str):
+        return match_dataset(lg, f"iceberg://{catalog}/{table}")
+    return None

@@ -1,0 +1,294 @@
+"""Questions asked of a LineageGraph: what a dataset or column depends on, and what changed there.
+
+Distances count jobs: a job that writes the target is at distance 1, a job writing one of that
+job's inputs at 2, and so on. In the drawing layers, the target is layer 0, its writers layer 1,
+their inputs layer 2.
+
+Column level: from the target column, column-lineage edges are followed back (``inputFields``,
+plus the ``dataset`` array of fields that affect every column). Where a dataset on the path has no
+column lineage from its producer, that branch falls back to dataset level, and the result says so.
+"""
+
+from __future__ import annotations
+
+import difflib
+import statistics
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from mlobs_notebook.errors import InputError, UnknownColumn
+from mlobs_notebook.lineage.model import (
+    Change,
+    ColumnRef,
+    DatasetRef,
+    DatasetVersion,
+    Edge,
+    JobRef,
+    Node,
+    Upstream,
+    flatten_fields,
+)
+
+if TYPE_CHECKING:
+    from mlobs_notebook.lineage.graph import LineageGraph
+
+VOLUME_HISTORY = 14  # prior writes that define a dataset's usual row count
+VOLUME_MIN_HISTORY = 5
+VOLUME_MAD_FACTOR = 3.5  # robust z-score bound (MAD scaled to a standard deviation)
+VOLUME_MIN_RELATIVE = 0.2  # and never flag a move smaller than 20% of the median
+
+
+@dataclass
+class _Walk:
+    jobs: dict[JobRef, int] = field(default_factory=dict)
+    datasets: dict[DatasetRef, int] = field(default_factory=dict)
+    columns: dict[ColumnRef, int] = field(default_factory=dict)
+    edges: dict[tuple[str, str], str] = field(default_factory=dict)
+    cl_jobs: set[JobRef] = field(default_factory=set)
+    fallback: dict[DatasetRef, None] = field(default_factory=dict)
+    job_outputs: dict[JobRef, set[DatasetRef]] = field(default_factory=dict)
+
+
+def _did(ref: DatasetRef) -> str:
+    return f"dataset:{ref.namespace}:{ref.name}"
+
+
+def _jid(ref: JobRef) -> str:
+    return f"job:{ref.namespace}:{ref.name}"
+
+
+def _fid(ref: ColumnRef) -> str:
+    return f"field:{ref.dataset.namespace}:{ref.dataset.name}:{ref.field}"
+
+
+def _walk(lg: LineageGraph, target: DatasetRef, column: str | None, depth: int | None) -> _Walk:
+    g = lg.graph
+    w = _Walk()
+    w.datasets[target] = 0
+    ds_queue: deque[tuple[DatasetRef, int]] = deque()
+    field_queue: deque[tuple[ColumnRef, int]] = deque()
+    if column is None:
+        ds_queue.append((target, 0))
+    else:
+        start = ColumnRef(target, column)
+        w.columns[start] = 0
+        field_queue.append((start, 0))
+
+    def link_job(job: JobRef, out: DatasetRef, d: int, via_cl: bool) -> None:
+        if job not in w.jobs or w.jobs[job] > d + 1:
+            w.jobs[job] = d + 1
+        w.edges[(_jid(job), _did(out))] = "writes"
+        w.job_outputs.setdefault(job, set()).add(out)
+        if via_cl:
+            w.cl_jobs.add(job)
+
+    while field_queue:
+        cref, d = field_queue.popleft()
+        ds = cref.dataset
+        if not lg.datasets.get(ds) or not lg.datasets[ds].has_column_lineage:
+            if lg.datasets.get(ds) and lg.datasets[ds].writers:
+                w.fallback[ds] = None
+                ds_queue.append((ds, d))
+            continue
+        if depth is not None and d >= depth:
+            continue
+        preds = []
+        node = ("field", cref)
+        if node in g:
+            preds.extend((s, data) for s, data in g.pred[node].items() if data.get("kind") == "column")
+        dnode = ("dataset", ds)
+        preds.extend((s, data) for s, data in g.pred[dnode].items() if data.get("kind") == "column_all")
+        for src_node, data in preds:
+            src: ColumnRef = src_node[1]
+            w.edges[(_fid(src), _fid(cref))] = "column"
+            for job in data["jobs"]:
+                if job is not None:
+                    link_job(job, ds, d, True)
+                    w.edges[(_did(src.dataset), _jid(job))] = "reads"
+            if src.dataset not in w.datasets or w.datasets[src.dataset] > d + 1:
+                w.datasets[src.dataset] = d + 1
+            if src not in w.columns:
+                w.columns[src] = d + 1
+                field_queue.append((src, d + 1))
+
+    seen: set[DatasetRef] = set()
+    while ds_queue:
+        ds, d = ds_queue.popleft()
+        if ds in seen or (depth is not None and d >= depth):
+            continue
+        seen.add(ds)
+        for job in lg.datasets[ds].writers if ds in lg.datasets else ():
+            link_job(job, ds, d, False)
+            for inp in lg.jobs[job].inputs:
+                w.edges[(_did(inp), _jid(job))] = "reads"
+                if inp not in w.datasets or w.datasets[inp] > d + 1:
+                    w.datasets[inp] = d + 1
+                ds_queue.append((inp, d + 1))
+    return w
+
+
+def upstream(lg: LineageGraph, target: DatasetRef, column: str | None, depth: int | None) -> Upstream:
+    if depth is not None and depth < 0:
+        raise InputError(f"depth must be None or >= 0, got {depth}")
+    if column is not None:
+        _check_column(lg, target, column)
+    w = _walk(lg, target, column, depth)
+    note = None
+    if column is not None and w.fallback:
+        listed = ", ".join(str(d) for d in w.fallback)
+        note = f"no column lineage from the producer of {listed}; dataset-level lineage used there"
+    nodes = [Node(_did(d), "dataset", str(d), 2 * layer) for d, layer in w.datasets.items()]
+    nodes += [Node(_jid(j), "job", j.name, 2 * dist - 1) for j, dist in w.jobs.items()]
+    nodes += [Node(_fid(c), "field", c.field, 2 * layer) for c, layer in w.columns.items()]
+    return Upstream(
+        target=target,
+        column=column,
+        jobs=tuple(sorted(w.jobs, key=lambda j: (w.jobs[j], j))),
+        datasets=tuple(sorted((d for d in w.datasets if d != target), key=lambda d: (w.datasets[d], d))),
+        columns=tuple(sorted((c for c in w.columns if c != ColumnRef(target, column or "")), key=lambda c: (w.columns[c], c))),
+        nodes=tuple(nodes),
+        edges=tuple(Edge(s, t, k) for (s, t), k in w.edges.items()),  # type: ignore[arg-type]
+        column_level=column is not None and not w.fallback,
+        note=note,
+        job_distance=dict(w.jobs),
+        fallback_datasets=tuple(w.fallback),
+    )
+
+
+def _check_column(lg: LineageGraph, target: DatasetRef, column: str) -> None:
+    ds = lg.datasets[target]
+    known = set(flatten_fields(ds.schema)) if ds.schema else set()
+    in_lineage = ("field", ColumnRef(target, column)) in lg.graph
+    if known and column not in known and not in_lineage:
+        raise UnknownColumn(
+            f"dataset {target} has no column {column!r}. Its columns: {', '.join(sorted(known))}."
+        )
+
+
+def as_utc(value: datetime | date | str | None, what: str) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise InputError(f"{what} {value!r} is not an ISO 8601 date or timestamp") from exc
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def changes(
+    lg: LineageGraph,
+    target: DatasetRef,
+    column: str | None,
+    since: Any,
+    until: Any,
+    depth: int | None,
+) -> list[Change]:
+    lo, hi = as_utc(since, "since"), as_utc(until, "until")
+    if lo and hi and lo > hi:
+        raise InputError(f"since ({lo.isoformat()}) is after until ({hi.isoformat()})")
+    if column is not None:
+        _check_column(lg, target, column)
+    w = _walk(lg, target, column, depth)
+
+    def in_range(t: datetime) -> bool:
+        return (lo is None or t >= lo) and (hi is None or t <= hi)
+
+    path_cols: dict[DatasetRef, set[str]] = {}
+    for c in w.columns:
+        path_cols.setdefault(c.dataset, set()).add(c.field)
+    found: list[Change] = []
+    for job, dist in w.jobs.items():
+        via = job in w.cl_jobs
+        outs = w.job_outputs.get(job, set())
+        cols = tuple(sorted({f for d in outs for f in path_cols.get(d, ())})) if column else ()
+        previous = None
+        for run_id in lg.jobs[job].run_ids:
+            run = lg.runs[run_id]
+            definition = run.definition
+            if not in_range(run.event_time):
+                if not definition.is_empty():
+                    previous = definition
+                continue
+            touched = tuple(sorted(d.ref for d in run.outputs if d.ref in outs)) or tuple(sorted(outs))
+            if run.failed:
+                what = "failed" if run.state == "FAIL" else "was aborted"
+                msg = f": {run.error_message}" if run.error_message else ""
+                found.append(Change(job, run_id, run.event_time, "failure", f"run {what}{msg}",
+                                    touched, cols, dist, via))  # fmt: skip
+            if not definition.is_empty():
+                if previous is not None and previous != definition:
+                    diff = "".join(difflib.unified_diff(
+                        previous.text().splitlines(keepends=True), definition.text().splitlines(keepends=True),
+                        fromfile=f"{job.name} (previous run)", tofile=f"{job.name} (run {run_id})",
+                    ))  # fmt: skip
+                    parts = [p for p in ("sql", "source_code", "source_code_location", "version")
+                             if getattr(previous, p) != getattr(definition, p)]  # fmt: skip
+                    found.append(Change(job, run_id, run.event_time, "job_definition",
+                                        f"job definition changed ({', '.join(parts)}) against the previous run",
+                                        touched, cols, dist, via, diff))  # fmt: skip
+                previous = definition
+    for ds in w.datasets:
+        versions = lg.datasets[ds].versions if ds in lg.datasets else ()
+        for kind_changes in (_schema_changes, _volume_changes):
+            for v, detail, fields in kind_changes(versions, in_range):
+                if v.job is None or v.job not in w.jobs or v.run_id is None:
+                    continue
+                if column and ds not in w.fallback and path_cols.get(ds) is not None and fields:
+                    if not set(fields) & path_cols[ds]:
+                        continue  # a schema change away from the columns on the path
+                kind = "schema" if kind_changes is _schema_changes else "volume"
+                found.append(Change(v.job, v.run_id, v.event_time, kind, detail, (ds,), tuple(fields),
+                                    w.jobs[v.job], v.job in w.cl_jobs))  # fmt: skip
+    found.sort(key=lambda c: (c.event_time, c.distance, c.kind, c.run_id))
+    return found
+
+
+def _good(v: DatasetVersion) -> bool:
+    return v.state not in ("FAIL", "ABORT")
+
+
+def _schema_changes(versions: tuple[DatasetVersion, ...], in_range: Any) -> list[tuple[DatasetVersion, str, tuple[str, ...]]]:
+    out = []
+    prev: dict[str, str | None] | None = None
+    for v in versions:
+        if v.schema is None or not _good(v):
+            continue
+        cur = flatten_fields(v.schema)
+        if prev is not None and in_range(v.event_time) and cur != prev:
+            added = sorted(set(cur) - set(prev))
+            removed = sorted(set(prev) - set(cur))
+            retyped = sorted(k for k in set(cur) & set(prev) if cur[k] != prev[k])
+            parts = []
+            if added:
+                parts.append("added " + ", ".join(added))
+            if removed:
+                parts.append("removed " + ", ".join(removed))
+            if retyped:
+                parts.append("type changed " + ", ".join(f"{k} {prev[k]} -> {cur[k]}" for k in retyped))
+            if parts:
+                out.append((v, f"schema of {v.dataset} changed: " + "; ".join(parts), tuple(added + removed + retyped)))
+        prev = cur
+    return out
+
+
+def _volume_changes(versions: tuple[DatasetVersion, ...], in_range: Any) -> list[tuple[DatasetVersion, str, tuple[str, ...]]]:
+    out = []
+    history: deque[int] = deque(maxlen=VOLUME_HISTORY)
+    for v in versions:
+        if v.row_count is None or not _good(v):
+            continue
+        if len(history) >= VOLUME_MIN_HISTORY and in_range(v.event_time):
+            med = statistics.median(history)
+            mad = statistics.median(abs(x - med) for x in history) * 1.4826
+            bound = max(VOLUME_MAD_FACTOR * mad, VOLUME_MIN_RELATIVE * abs(med))
+            if abs(v.row_count - med) > bound:
+                lo, hi = med - bound, med + bound
+                out.append((v, f"{v.dataset} got {v.row_count} rows, outside its usual range "
+                               f"{max(lo, 0):.0f}-{hi:.0f} (median {med:.0f} of the last {len(history)} writes)", ()))  # fmt: skip
+        history.append(v.row_count)
+    return out
