@@ -87,12 +87,12 @@ def _walk(lg: LineageGraph, target: DatasetRef, column: str | None, depth: int |
     while field_queue:
         cref, d = field_queue.popleft()
         ds = cref.dataset
+        if depth is not None and d >= depth:
+            continue
         if not lg.datasets.get(ds) or not lg.datasets[ds].has_column_lineage:
             if lg.datasets.get(ds) and lg.datasets[ds].writers:
                 w.fallback[ds] = None
                 ds_queue.append((ds, d))
-            continue
-        if depth is not None and d >= depth:
             continue
         preds = []
         node = ("field", cref)
