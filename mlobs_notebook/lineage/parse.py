@@ -98,6 +98,8 @@ def _transformations(entry: dict[str, Any], legacy_type: str | None) -> tuple[st
     for t in entry.get("transformations") or ():
         t = _dict(t)
         kind = "/".join(x for x in (_str(t.get("type")), _str(t.get("subtype"))) if x)
+        if kind and t.get("masking") is True:
+            kind += " (masking)"
         if kind:
             found.append(kind)
     if not found and legacy_type:
