@@ -17,11 +17,13 @@ _EXPORTS: dict[str, str] = {
     "AliasNotFound": ".errors",
     "FeatureDriftDetected": ".errors",
     "InputError": ".errors",
+    "LineageGraph": ".lineage",
     "MlobsError": ".errors",
     "ModelNotFound": ".errors",
     "SourceUnreadable": ".errors",
     "TrackingUnreachable": ".errors",
     "build_world": ".demo",
+    "load_lineage": ".lineage",
 }
 
 __all__ = sorted(_EXPORTS)

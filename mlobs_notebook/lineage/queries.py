@@ -15,7 +15,7 @@ import difflib
 import statistics
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mlobs_notebook.errors import InputError, UnknownColumn
@@ -167,16 +167,20 @@ def _check_column(lg: LineageGraph, target: DatasetRef, column: str) -> None:
         )
 
 
-def as_utc(value: datetime | date | str | None, what: str) -> datetime | None:
+def as_utc(value: datetime | date | str | None, what: str, *, end_of_day: bool = False) -> datetime | None:
+    """An aware datetime (UTC when no offset is given). A bare date means the start of that day,
+    or with ``end_of_day`` its last instant, so ``until=2024-03-12`` includes the 12th."""
     if value is None:
         return None
     if isinstance(value, str):
+        text = value.strip()
         try:
-            value = datetime.fromisoformat(value.strip())
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
         except ValueError as exc:
-            raise InputError(f"{what} {value!r} is not an ISO 8601 date or timestamp") from exc
+            raise InputError(f"{what} {text!r} is not an ISO 8601 date or timestamp") from exc
     if isinstance(value, date) and not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
+        start = datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return start + timedelta(days=1, microseconds=-1) if end_of_day else start
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -188,7 +192,7 @@ def changes(
     until: Any,
     depth: int | None,
 ) -> list[Change]:
-    lo, hi = as_utc(since, "since"), as_utc(until, "until")
+    lo, hi = as_utc(since, "since"), as_utc(until, "until", end_of_day=True)
     if lo and hi and lo > hi:
         raise InputError(f"since ({lo.isoformat()}) is after until ({hi.isoformat()})")
     if column is not None:

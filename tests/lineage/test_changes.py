@@ -64,10 +64,12 @@ def test_time_range_is_respected(graph):
     before = graph.changes(FEATURES, since=day(0), until=day(9))
     assert not [c for c in before if c.kind == "job_definition"]
     assert all(day(0) <= c.event_time <= day(9) for c in before)
-    # naive strings are UTC; dates work too
-    assert graph.changes(FEATURES, since="2024-03-11T00:00", until=day(11).date()) == graph.changes(
-        FEATURES, since=day(10) - timedelta(hours=2), until=day(11) - timedelta(hours=2)
+    # naive strings are UTC; a bare date as until includes that whole day
+    by_dates = graph.changes(FEATURES, since="2024-03-11T00:00", until=day(11).date())
+    assert by_dates == graph.changes(
+        FEATURES, since=day(10) - timedelta(hours=2), until=day(12) - timedelta(hours=2, microseconds=1)
     )
+    assert {c.event_time.date() for c in by_dates} == {day(10).date(), day(11).date()}
 
 
 def test_volume_outlier_is_reported_once(graph, mini_world):
