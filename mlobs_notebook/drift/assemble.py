@@ -1,0 +1,227 @@
+"""Per-column result blocks in, the report's three tables out (drift table, bins, profile)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from mlobs_notebook.drift.profile import PROFILE_SCHEMA, QUANTILES, BaselineProfile
+from mlobs_notebook.drift.registry import statistic_names
+from mlobs_notebook.drift.report import DriftReport
+from mlobs_notebook.drift.thresholds import judge
+
+__all__ = ["STAT_COLUMNS", "TABLE_SCHEMA", "Block", "assemble"]
+
+# Statistic columns in the order of Databricks' drift metrics table, then ours.
+_ORDER = [
+    "population_stability_index",
+    "js_distance",
+    "ks_statistic",
+    "ks_pvalue",
+    "wasserstein_distance",
+    "wasserstein_normalized",
+    "chi_squared_statistic",
+    "chi_squared_pvalue",
+    "tv_distance",
+    "l_infinity_distance",
+]
+STAT_COLUMNS = [*_ORDER, *(n for n in statistic_names() if n not in _ORDER)]
+_WINDOW_KEYS = {
+    "window_start": pl.Datetime("us"),
+    "window_end": pl.Datetime("us"),
+    "granularity": pl.String,
+    "column_name": pl.String,
+    "kind": pl.String,
+    "data_type": pl.String,
+    "drift_type": pl.String,
+}
+TABLE_SCHEMA = {
+    **_WINDOW_KEYS,
+    "count": pl.Int64,
+    "reference_count": pl.Int64,
+    "count_delta": pl.Int64,
+    "avg_delta": pl.Float64,
+    "reference_null_rate": pl.Float64,
+    "current_null_rate": pl.Float64,
+    "percent_null_delta": pl.Float64,
+    "non_finite_count": pl.Int64,
+    **{name: pl.Float64 for name in STAT_COLUMNS},
+    "drifted": pl.Boolean,
+    "status": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class Block:
+    """One column x drift type: rows for ``windows`` (indices into the window bounds)."""
+
+    column: str
+    drift_type: str
+    windows: np.ndarray
+    reference: np.ndarray  # (len(windows), bins) counts
+    current: np.ndarray
+    values: dict[str, np.ndarray]
+    labels: list[str] | None  # categories for a categorical column, None for numeric
+
+
+def _rate(missing: np.ndarray, count: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, missing / np.where(count > 0, count, 1), np.nan)
+
+
+def _block_columns(
+    block: Block, profile: BaselineProfile, counts: Any, data_type: str, levels: dict
+) -> dict[str, Any]:
+    w = block.windows
+    moments = counts.moments[block.column]
+    count = counts.rows[w]
+    base_moments = profile.counts_.moments[block.column]
+    if block.drift_type == "BASELINE":
+        ref_count = np.full(len(w), profile.n_rows_)
+        ref_missing = np.full(len(w), base_moments["missing"][0])
+        ref_mean = np.full(len(w), base_moments["mean"][0]) if "mean" in base_moments else None
+    else:
+        ref_count, ref_missing = counts.rows[w - 1], moments["missing"][w - 1]
+        ref_mean = moments["mean"][w - 1] if "mean" in moments else None
+    ref_rate, cur_rate = _rate(ref_missing, ref_count), _rate(moments["missing"][w], count)
+    n = len(w)
+    columns: dict[str, Any] = {
+        "column_name": [block.column] * n,
+        "kind": [profile.kinds_[block.column]] * n,
+        "data_type": [data_type] * n,
+        "drift_type": [block.drift_type] * n,
+        "count": count,
+        "reference_count": ref_count,
+        "count_delta": count - ref_count,
+        "avg_delta": moments["mean"][w] - ref_mean if ref_mean is not None else np.full(n, np.nan),
+        "reference_null_rate": ref_rate,
+        "current_null_rate": cur_rate,
+        "percent_null_delta": 100 * (cur_rate - ref_rate),
+        "non_finite_count": moments["non_finite"][w].astype(np.int64),
+    }
+    for name in STAT_COLUMNS:
+        columns[name] = block.values.get(name, np.full(n, np.nan))
+    columns["drifted"], columns["status"] = judge(block.values, levels.get(block.column, {}), n)
+    return columns
+
+
+def _frame(columns: dict[str, Any], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    series = []
+    for name, dtype in schema.items():
+        value = columns[name]
+        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+            # NaN marks "undefined" (an empty window, a constant reference); polars shows null.
+            series.append(pl.Series(name, value, nan_to_null=True).cast(dtype))
+        else:
+            series.append(pl.Series(name, value, dtype=dtype))
+    return pl.DataFrame(series)
+
+
+def _window_keys(windows: Any, indices: np.ndarray) -> dict[str, Any]:
+    bounds = windows.bounds[indices.tolist()] if len(indices) else windows.bounds.clear()
+    return {
+        "window_start": bounds["window_start"].cast(pl.Datetime("us")),
+        "window_end": bounds["window_end"].cast(pl.Datetime("us")),
+        "granularity": [windows.granularity] * len(indices),
+    }
+
+
+def _bins_columns(block: Block, profile: BaselineProfile) -> dict[str, Any]:
+    n = len(block.windows)
+    if block.labels is None:
+        edges = profile.bin_edges(block.column).tolist()
+        bin_edges, categories = [edges] * n, [None] * n
+    else:
+        bin_edges, categories = [None] * n, [[*block.labels, None]] * n
+    return {
+        "column_name": [block.column] * n,
+        "kind": [profile.kinds_[block.column]] * n,
+        "data_type": [None] * n,
+        "drift_type": [block.drift_type] * n,
+        "bin_edges": bin_edges,
+        "categories": categories,
+        "baseline_counts": block.reference.tolist(),
+        "current_counts": block.current.tolist(),
+    }
+
+
+BINS_SCHEMA = {
+    **_WINDOW_KEYS,
+    "bin_edges": pl.List(pl.Float64),
+    "categories": pl.List(pl.String),
+    "baseline_counts": pl.List(pl.Int64),
+    "current_counts": pl.List(pl.Int64),
+}
+
+
+def _profile_frame(
+    profile: BaselineProfile, counts: Any, segments: dict, windows: Any, compared: list[str], dtypes: dict
+) -> pl.DataFrame:
+    base = profile.profile_.filter(pl.col("column_name").is_in(compared)).with_columns(
+        source=pl.lit("baseline"), window_start=pl.lit(None, pl.Datetime("us")),
+        window_end=pl.lit(None, pl.Datetime("us")),
+    )
+    indices = np.arange(windows.count)
+    parts = [base]
+    for c in compared:
+        m = counts.moments[c]
+        columns: dict[str, Any] = {
+            **_window_keys(windows, indices),
+            "source": ["current"] * windows.count,
+            "column_name": [c] * windows.count,
+            "kind": [profile.kinds_[c]] * windows.count,
+            "data_type": [dtypes[c]] * windows.count,
+            "count": counts.rows,
+            "null_count": m["missing"].astype(np.int64),
+            "non_finite_count": m["non_finite"].astype(np.int64),
+        }
+        for stat in ("mean", "std", "min", "max"):
+            columns[stat] = m.get(stat, np.full(windows.count, np.nan))
+        parts_c = segments.get(c)
+        for q in QUANTILES:
+            columns[f"p{round(q * 100):02d}"] = np.array(
+                [np.quantile(s, q) if parts_c is not None and len(s) else np.nan for s in (parts_c or [()] * windows.count)],
+                dtype=np.float64,
+            )
+        schema = {"window_start": pl.Datetime("us"), "window_end": pl.Datetime("us"), "source": pl.String, **PROFILE_SCHEMA}
+        parts.append(_frame({k: v for k, v in columns.items() if k != "granularity"}, schema))
+    order = ["source", "window_start", "window_end", *PROFILE_SCHEMA]
+    return pl.concat([p.select(order) for p in parts])
+
+
+def assemble(
+    blocks: list[Block],
+    *,
+    windows: Any,
+    profile: BaselineProfile,
+    counts: Any,
+    segments: dict,
+    dtypes: dict[str, str],
+    levels: dict,
+    findings: tuple,
+    notes: tuple,
+    statistics: tuple[str, ...],
+) -> DriftReport:
+    tables, bins = [], []
+    for block in blocks:
+        keys = _window_keys(windows, block.windows)
+        tables.append(_frame({**keys, **_block_columns(block, profile, counts, dtypes[block.column], levels)}, TABLE_SCHEMA))
+        bin_columns = _bins_columns(block, profile)
+        bin_columns["data_type"] = [dtypes[block.column]] * len(block.windows)
+        bins.append(_frame({**keys, **bin_columns}, BINS_SCHEMA))
+    table = pl.concat(tables) if tables else pl.DataFrame(schema=TABLE_SCHEMA)
+    bins_frame = pl.concat(bins) if bins else pl.DataFrame(schema=BINS_SCHEMA)
+    return DriftReport(
+        table=table,
+        bins=bins_frame,
+        profile=_profile_frame(profile, counts, segments, windows, list(dtypes), dtypes),
+        schema_findings=findings,
+        notes=notes,
+        granularity=windows.granularity,
+        statistics=statistics,
+        thresholds=levels,
+        baseline=profile,
+    )

@@ -1,0 +1,155 @@
+"""The counting pass: per-window bin counts, category counts and moments, as polars group-bys.
+
+Everything here is an aggregation of a group-by on ``(window, bin)`` or ``(window, category)``,
+so it runs on polars' streaming engine with memory bounded by the number of groups, and the
+counts are exact whatever the input size. Bin indices are sums of comparisons against the
+baseline's edges, the same expression on both sides, so baseline and current bin identically.
+
+Numeric values: null and NaN count as missing (the last bin); -inf falls in the first bin and
++inf in the last value bin, both counted as non-finite; moments use finite values only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from mlobs_notebook.drift.windows import WINDOW
+
+__all__ = ["CategoryCounts", "Counts", "count_frame", "finite", "missing"]
+
+
+def _as_float(column: str) -> pl.Expr:
+    return pl.col(column).cast(pl.Float64)
+
+
+def missing(column: str, numeric: bool) -> pl.Expr:
+    x = _as_float(column) if numeric else pl.col(column)
+    return (x.is_null() | x.is_nan()) if numeric else x.is_null()
+
+
+def finite(column: str) -> pl.Expr:
+    x = _as_float(column)
+    return x.filter(x.is_finite())
+
+
+def _bin_index(column: str, interior_edges: np.ndarray) -> pl.Expr:
+    x = _as_float(column)
+    null_bin = len(interior_edges) + 1
+    if len(interior_edges):
+        index = pl.sum_horizontal([(x >= float(edge)).cast(pl.UInt32) for edge in interior_edges])
+    else:
+        index = pl.lit(0, dtype=pl.UInt32)
+    return pl.when(missing(column, numeric=True)).then(pl.lit(null_bin, dtype=pl.UInt32)).otherwise(index)
+
+
+@dataclass
+class CategoryCounts:
+    """Counts of one categorical column: ``matrix[w, i]`` rows of ``values[i]`` in window w."""
+
+    values: list[str]
+    matrix: np.ndarray  # (W, len(values))
+    nulls: np.ndarray  # (W,)
+
+
+@dataclass
+class Counts:
+    """Per-window counts and moments of one frame (``windows`` rows each)."""
+
+    windows: int
+    rows: np.ndarray  # (W,)
+    numeric: dict[str, np.ndarray] = field(default_factory=dict)  # (W, bins + 1)
+    categorical: dict[str, CategoryCounts] = field(default_factory=dict)
+    moments: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+
+
+def _moments(numeric: Sequence[str], categorical: Sequence[str]) -> list[pl.Expr]:
+    exprs = [pl.len().alias("__rows__")]
+    for c in numeric:
+        x = _as_float(c)
+        exprs += [
+            missing(c, numeric=True).sum().alias(f"{c}\x00missing"),
+            (x.is_nan() | x.is_infinite()).sum().alias(f"{c}\x00non_finite"),
+            finite(c).mean().alias(f"{c}\x00mean"),
+            finite(c).std().alias(f"{c}\x00std"),
+            finite(c).min().alias(f"{c}\x00min"),
+            finite(c).max().alias(f"{c}\x00max"),
+        ]
+    for c in categorical:
+        exprs.append(missing(c, numeric=False).sum().alias(f"{c}\x00missing"))
+    return exprs
+
+
+def count_frame(
+    frame: pl.LazyFrame,
+    windows: int,
+    numeric_edges: dict[str, np.ndarray],
+    categorical: Sequence[str],
+    *,
+    streaming: bool,
+) -> Counts:
+    """One collect of every aggregation; ``frame`` must carry the ``__window__`` column."""
+    numeric = list(numeric_edges)
+    queries = [frame.group_by(WINDOW).agg(_moments(numeric, categorical))]
+    if numeric:
+        binned = frame.select(WINDOW, *[_bin_index(c, numeric_edges[c]).alias(c) for c in numeric])
+        queries.append(
+            pl.concat(
+                [
+                    binned.group_by(WINDOW, pl.col(c).alias("bin"))
+                    .agg(pl.len().alias("n"))
+                    .with_columns(pl.lit(c).alias("column"))
+                    for c in numeric
+                ]
+            )
+        )
+    for c in categorical:
+        # Cast to text so booleans, enums and integer codes share one category vocabulary.
+        queries.append(
+            frame.group_by(WINDOW, pl.col(c).cast(pl.String).alias("value")).agg(pl.len().alias("n"))
+        )
+    results = pl.collect_all(queries, engine="streaming" if streaming else "auto")
+    moments_frame = results[0]
+    index = moments_frame[WINDOW].to_numpy()
+    rows = np.zeros(windows, dtype=np.int64)
+    rows[index] = moments_frame["__rows__"].to_numpy()
+    counts = Counts(windows, rows)
+    for c in numeric:
+        block = {}
+        for stat in ("missing", "non_finite", "mean", "std", "min", "max"):
+            fill = 0 if stat in ("missing", "non_finite") else np.nan
+            values = np.full(windows, fill, dtype=np.float64)
+            values[index] = moments_frame[f"{c}\x00{stat}"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+            block[stat] = values
+        counts.moments[c] = block
+    for c in categorical:
+        values = np.zeros(windows, dtype=np.float64)
+        values[index] = moments_frame[f"{c}\x00missing"].to_numpy()
+        counts.moments[c] = {"missing": values, "non_finite": np.zeros(windows)}
+    if numeric:
+        long = results[1]
+        for (c,), part in long.partition_by("column", as_dict=True).items():
+            matrix = np.zeros((windows, len(numeric_edges[c]) + 2), dtype=np.int64)
+            np.add.at(matrix, (part[WINDOW].to_numpy(), part["bin"].to_numpy()), part["n"].to_numpy())
+            counts.numeric[c] = matrix
+        for c in numeric:
+            counts.numeric.setdefault(c, np.zeros((windows, len(numeric_edges[c]) + 2), np.int64))
+    for c, part in zip(categorical, results[1 + bool(numeric) :], strict=True):
+        counts.categorical[c] = _category_counts(part, windows)
+    return counts
+
+
+def _category_counts(part: pl.DataFrame, windows: int) -> CategoryCounts:
+    nulls = np.zeros(windows, dtype=np.int64)
+    null_rows = part.filter(pl.col("value").is_null())
+    np.add.at(nulls, null_rows[WINDOW].to_numpy(), null_rows["n"].to_numpy())
+    present = part.filter(pl.col("value").is_not_null()).with_columns(
+        code=pl.col("value").rank("dense").cast(pl.Int64) - 1
+    )
+    values = present["value"].unique().sort().to_list()
+    matrix = np.zeros((windows, len(values)), dtype=np.int64)
+    np.add.at(matrix, (present[WINDOW].to_numpy(), present["code"].to_numpy()), present["n"].to_numpy())
+    return CategoryCounts(values, matrix, nulls)

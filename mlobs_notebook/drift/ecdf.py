@@ -1,0 +1,110 @@
+"""Exact empirical CDF comparisons of two sorted samples without merging them.
+
+The baseline is large and fixed, a window is small: the KS statistic and the Wasserstein
+distance are computed from the positions of the window's distinct values in the sorted baseline
+(one ``np.searchsorted``), so each window costs O(m log n) instead of the O((n + m) log(n + m))
+merge that scipy does per call. Both equal scipy's results; the tests hold them to 1e-9.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+__all__ = ["SortedPair", "SortedReference"]
+
+
+class SortedReference:
+    """A sorted sample plus what every comparison against it reuses (fit once per baseline)."""
+
+    def __init__(self, values: np.ndarray) -> None:
+        self.values = np.asarray(values, dtype=np.float64)
+        self.n = len(self.values)
+
+    @cached_property
+    def cumulative_integral(self) -> np.ndarray:
+        """G[i] = integral of the reference CDF from -inf up to values[i]."""
+        r = self.values
+        if self.n == 0:
+            return np.zeros(0)
+        steps = np.arange(1, self.n) / self.n * np.diff(r)
+        return np.concatenate([[0.0], np.cumsum(steps)])
+
+    @cached_property
+    def std(self) -> float:
+        return float(np.std(self.values)) if self.n else float("nan")
+
+    def integral_at(self, x: np.ndarray, le: np.ndarray) -> np.ndarray:
+        """Integral of the reference CDF from -inf to x, given le = count of values <= x."""
+        k = np.maximum(le - 1, 0)
+        g = self.cumulative_integral[k] + le / self.n * (x - self.values[k])
+        return np.where(le > 0, g, 0.0)
+
+
+class SortedPair:
+    """A reference and a current sample, both sorted, finite and non-null."""
+
+    def __init__(self, reference: SortedReference | np.ndarray, current: np.ndarray) -> None:
+        if not isinstance(reference, SortedReference):
+            reference = SortedReference(reference)
+        self.reference = reference
+        self.current = np.asarray(current, dtype=np.float64)
+        self.n = reference.n
+        self.m = len(self.current)
+
+    @property
+    def empty(self) -> bool:
+        return self.n == 0 or self.m == 0
+
+    @cached_property
+    def _distinct(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct current values u, and the counts of current and reference values <= u."""
+        cur = self.current
+        last = np.flatnonzero(np.append(cur[1:] != cur[:-1], True))
+        u = cur[last]
+        le_cur = last + 1
+        le_ref = np.searchsorted(self.reference.values, u, side="right")
+        return u, le_cur, np.append(0, le_cur[:-1]), le_ref
+
+    def ks_statistic(self) -> float:
+        """sup |F_ref - F_cur|, attained at a distinct current value or just before it."""
+        if self.empty:
+            return float("nan")
+        u, le_cur, lt_cur, le_ref = self._distinct
+        ref = self.reference.values
+        lt_ref = le_ref.copy()
+        # Ties between the samples: the left limit needs the count strictly below u.
+        tied = (le_ref > 0) & (ref[np.maximum(le_ref - 1, 0)] == u)
+        if tied.any():
+            lt_ref[tied] = np.searchsorted(ref, u[tied], side="left")
+        right = np.abs(le_cur / self.m - le_ref / self.n).max()
+        left = np.abs(lt_cur / self.m - lt_ref / self.n).max()
+        return float(max(right, left))
+
+    def wasserstein(self) -> float:
+        """Integral of |F_ref - F_cur| over the real line (the 1-Wasserstein distance)."""
+        if self.empty:
+            return float("nan")
+        u, le_cur, _, le_ref = self._distinct
+        ref = self.reference
+        r, n, m = ref.values, self.n, self.m
+        g_u = ref.integral_at(u, le_ref)
+        # Before the first current value F_cur = 0; after the last F_cur = 1.
+        head = g_u[0]
+        tail = (r[-1] - u[-1]) - (ref.cumulative_integral[-1] - g_u[-1])
+        if len(u) == 1:
+            return float(head + tail)
+        # On [u_j, u_j+1) F_cur is c = le_cur_j / m; F_ref crosses c at most once, at the
+        # reference value of rank ceil(c * n), found in integers to avoid rounding.
+        a, b = u[:-1], u[1:]
+        ga, gb = g_u[:-1], g_u[1:]
+        counts = le_cur[:-1]
+        c = counts / m
+        rank = (counts * n + m - 1) // m
+        t = r[rank - 1]
+        g_t = np.where(t <= a, ga, np.where(t >= b, gb, ref.cumulative_integral[rank - 1]))
+        t = np.clip(t, a, b)
+        below = c * (t - a) - (g_t - ga)
+        above = (gb - g_t) - c * (b - t)
+        return float(head + np.sum(below + above) + tail)

@@ -1,0 +1,266 @@
+"""compute_drift: the baseline profile applied to every window of the current data, in one pass.
+
+The pass is a handful of polars group-bys over (window, bin) and (window, category), run by the
+streaming engine for LazyFrames, so the binned statistics (PSI, JS, chi-squared, TV, L-inf) and
+the moments are exact at any input size. KS and Wasserstein need each window's values sorted:
+the frame is ordered by window once and each window's slice is sorted in place, then compared
+against the baseline's sorted values (see ``ecdf.py``). For a LazyFrame with more than
+``max_exact_rows`` rows those two are skipped, with a note in the report, so memory stays bounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from mlobs_notebook.drift.assemble import Block, assemble
+from mlobs_notebook.drift.binned import pool_rare
+from mlobs_notebook.drift.counts import count_frame
+from mlobs_notebook.drift.ecdf import SortedPair, SortedReference
+from mlobs_notebook.drift.kinds import as_polars
+from mlobs_notebook.drift.profile import BaselineProfile
+from mlobs_notebook.drift.registry import Statistic, resolve
+from mlobs_notebook.drift.report import DriftReport
+from mlobs_notebook.drift.schema import compare_schemas
+from mlobs_notebook.drift.thresholds import resolve_thresholds
+from mlobs_notebook.drift.windows import WINDOW, assign_windows, check_granularity
+from mlobs_notebook.errors import InputError, UnknownColumn
+
+__all__ = ["DEFAULT_MIN_CATEGORY_COUNT", "DEFAULT_MAX_EXACT_ROWS", "compute_drift"]
+
+# Categories rarer than this (scaled to the smaller sample) are pooled for PSI and JS; with E
+# expected rows per category PSI reads about 1/E on identical distributions, so 20 keeps the
+# noise near 0.05, under the 0.1 warn level. See binned.pool_rare.
+DEFAULT_MIN_CATEGORY_COUNT = 20
+# Above this many rows a LazyFrame is treated as out of core: KS and Wasserstein are skipped.
+DEFAULT_MAX_EXACT_ROWS = 20_000_000
+
+
+def compute_drift(
+    baseline: Any,
+    current: Any,
+    *,
+    time_column: str | None = None,
+    granularity: str | None = None,
+    columns: Sequence[str] | None = None,
+    statistics: Sequence[str] | None = None,
+    thresholds: Mapping[str, Any] | None = None,
+    kinds: Mapping[str, str] | None = None,
+    bins: int = 10,
+    consecutive: bool = True,
+    min_category_count: float = DEFAULT_MIN_CATEGORY_COUNT,
+    max_exact_rows: int | None = DEFAULT_MAX_EXACT_ROWS,
+) -> DriftReport:
+    """Drift of ``current`` against ``baseline`` (a frame or a fitted :class:`BaselineProfile`).
+
+    With ``time_column`` and ``granularity`` (``"1h"``, ``"1d"``, ``"1w"``) every window is
+    compared with the baseline (``BASELINE`` rows) and, with ``consecutive=True``, with the
+    window before it (``CONSECUTIVE`` rows). ``kinds`` and ``bins`` apply when the baseline is a
+    frame (a fitted profile carries its own). See ``thresholds.py`` for ``thresholds``.
+    """
+    chosen = resolve(statistics)
+    if isinstance(columns, str):
+        columns = [c.strip() for c in columns.split(",") if c.strip()]
+    requested = list(columns) if columns is not None else None
+    data = as_polars(current, "current data")
+    lazy_input = isinstance(data, pl.LazyFrame)
+    schema = data.collect_schema()
+    if time_column is not None and time_column not in schema:
+        raise UnknownColumn(
+            f"time column {time_column!r} is not in the current data. Columns: {', '.join(schema)}"
+        )
+    if granularity is not None:
+        check_granularity(granularity)
+    profile, baseline_names = _profile(baseline, requested, kinds, bins, time_column)
+    compared, findings = compare_schemas(profile, schema, requested, baseline_names, time_column)
+    frame = data.lazy().select([*compared, *([time_column] if time_column else [])])
+    framed, windows = assign_windows(frame, time_column, granularity, streaming=lazy_input)
+    numeric = [c for c in compared if profile.kinds_[c] == "numeric"]
+    categorical = [c for c in compared if profile.kinds_[c] == "categorical"]
+    counts = count_frame(
+        framed,
+        windows.count,
+        {c: profile.edges_[c] for c in numeric},
+        categorical,
+        streaming=lazy_input,
+    )
+    notes = []
+    if windows.null_time_rows:
+        notes.append(f"{windows.null_time_rows} row(s) with a null {time_column!r} were left out")
+    sorted_stats = [s for s in chosen if s.input == "sorted"]
+    segments: dict[str, list[np.ndarray]] = {}
+    if sorted_stats and numeric:
+        total = int(counts.rows.sum())
+        if lazy_input and max_exact_rows is not None and total > max_exact_rows:
+            names = ", ".join(s.name for s in sorted_stats)
+            notes.append(
+                f"{names} skipped: the current LazyFrame has {total:,} rows, more than "
+                f"max_exact_rows={max_exact_rows:,}; they need every value sorted in memory. "
+                "The binned statistics are exact."
+            )
+            sorted_stats = []
+        else:
+            segments = _window_segments(framed, numeric, windows.count, lazy_input)
+    levels = resolve_thresholds(thresholds, compared)
+    blocks = []
+    for c in compared:
+        kind = profile.kinds_[c]
+        stats = [s for s in chosen if kind in s.kinds and (s.input == "counts" or s in sorted_stats)]
+        blocks.extend(_column_blocks(c, profile, counts, segments.get(c), stats, consecutive, min_category_count))
+    return assemble(
+        blocks,
+        windows=windows,
+        profile=profile,
+        counts=counts,
+        segments=segments,
+        dtypes={c: str(schema[c]) for c in compared},
+        levels=levels,
+        findings=tuple(findings),
+        notes=tuple(notes),
+        statistics=tuple(s.name for s in chosen),
+    )
+
+
+def _profile(
+    baseline: Any,
+    requested: list[str] | None,
+    kinds: Mapping[str, str] | None,
+    bins: int,
+    time_column: str | None,
+) -> tuple[BaselineProfile, list[str]]:
+    if isinstance(baseline, BaselineProfile):
+        if not hasattr(baseline, "columns_"):
+            raise InputError("the BaselineProfile is not fitted; build it with fit_baseline(frame)")
+        return baseline, [*baseline.columns_, *baseline.skipped_]
+    frame = as_polars(baseline, "baseline")
+    names = [c for c in frame.collect_schema().names() if c != time_column]
+    wanted = [c for c in requested if c in names] if requested is not None else names
+    return BaselineProfile(columns=wanted, kinds=kinds, bins=bins).fit(frame), names
+
+
+def _window_segments(
+    framed: pl.LazyFrame, numeric: list[str], windows: int, lazy_input: bool
+) -> dict[str, list[np.ndarray]]:
+    """Per numeric column, each window's finite values, sorted: one ordering by window for all
+    columns, then one in-place sort per window slice (each value is touched once)."""
+    data = framed.select(WINDOW, *numeric).collect(engine="streaming" if lazy_input else "auto")
+    window = data[WINDOW].to_numpy()
+    order = np.argsort(window, kind="stable")
+    window = window[order]
+    segments = {}
+    for c in numeric:
+        values = data[c].cast(pl.Float64).to_numpy()[order]
+        keep = np.isfinite(values)
+        values, where = values[keep], window[keep]
+        bounds = np.searchsorted(where, np.arange(windows + 1))
+        parts = []
+        for i in range(windows):
+            part = values[bounds[i] : bounds[i + 1]]
+            part.sort()
+            parts.append(part)
+        segments[c] = parts
+    return segments
+
+
+def _category_matrices(
+    column: str, profile: BaselineProfile, counts: Any
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Baseline and current counts over one vocabulary: baseline categories by frequency, then
+    categories new in the current data by frequency, then null."""
+    base = profile.counts_.categorical[column]
+    cur = counts.categorical[column]
+    known = profile.categories_[column]
+    totals = cur.matrix.sum(axis=0)
+    new = sorted((v for v in cur.values if v not in set(known)), key=lambda v: (-totals[cur.values.index(v)], v))
+    vocabulary = [*known, *new]
+    position = {v: i for i, v in enumerate(vocabulary)}
+    reference = np.zeros((1, len(vocabulary) + 1), dtype=np.int64)
+    reference[0, [position[v] for v in base.values]] = base.matrix[0]
+    reference[0, -1] = base.nulls[0]
+    current = np.zeros((counts.windows, len(vocabulary) + 1), dtype=np.int64)
+    if cur.values:
+        current[:, [position[v] for v in cur.values]] = cur.matrix
+    current[:, -1] = cur.nulls
+    return vocabulary, reference, current
+
+
+def _apply(
+    stats: list[Statistic], reference: np.ndarray, current: np.ndarray, categorical: bool, min_count: float
+) -> dict[str, np.ndarray]:
+    values: dict[str, np.ndarray] = {}
+    cache: dict[tuple[Any, bool], Any] = {}
+    for s in stats:
+        if s.input != "counts":
+            continue
+        pooled = categorical and s.pools_rare_categories
+        key = (s.compute, pooled)
+        if key not in cache:
+            ref, cur = pool_rare(reference, current, min_count) if pooled else (reference, current)
+            cache[key] = s.compute(ref, cur)
+        result = cache[key]
+        values[s.name] = np.asarray(result if s.output is None else result[s.output], dtype=np.float64)
+    return values
+
+
+def _apply_sorted(stats: list[Statistic], pairs: list[SortedPair]) -> dict[str, np.ndarray]:
+    values: dict[str, np.ndarray] = {}
+    cache: dict[Any, list[Any]] = {}
+    for s in stats:
+        if s.input != "sorted":
+            continue
+        if s.compute not in cache:
+            cache[s.compute] = [s.compute(pair) for pair in pairs]
+        results = cache[s.compute]
+        values[s.name] = np.array(
+            [r if s.output is None else r[s.output] for r in results], dtype=np.float64
+        )
+    return values
+
+
+def _column_blocks(
+    column: str,
+    profile: BaselineProfile,
+    counts: Any,
+    segments: list[np.ndarray] | None,
+    stats: list[Statistic],
+    consecutive: bool,
+    min_count: float,
+) -> list[Block]:
+    categorical = profile.kinds_[column] == "categorical"
+    if categorical:
+        labels, reference, current = _category_matrices(column, profile, counts)
+    else:
+        labels = None
+        reference = profile.counts_.numeric[column]
+        current = counts.numeric[column]
+    blocks = [
+        Block(
+            column=column,
+            drift_type="BASELINE",
+            windows=np.arange(counts.windows),
+            reference=np.broadcast_to(reference, current.shape),
+            current=current,
+            values={
+                **_apply(stats, reference, current, categorical, min_count),
+                **(
+                    _apply_sorted(stats, [SortedPair(profile.references_[column], s) for s in segments])
+                    if segments is not None
+                    else {}
+                ),
+            },
+            labels=labels,
+        )
+    ]
+    if consecutive and counts.windows > 1:
+        previous, later = current[:-1], current[1:]
+        values = _apply(stats, previous, later, categorical, min_count)
+        if segments is not None:
+            pairs = [SortedPair(SortedReference(a), b) for a, b in zip(segments[:-1], segments[1:], strict=True)]
+            values.update(_apply_sorted(stats, pairs))
+        blocks.append(
+            Block(column, "CONSECUTIVE", np.arange(1, counts.windows), previous, later, values, labels)
+        )
+    return blocks

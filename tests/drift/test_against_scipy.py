@@ -1,0 +1,94 @@
+"""Every statistic with a scipy counterpart equals it, on random data of several shapes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
+
+from mlobs_notebook.drift.chi2 import chi_squared
+from mlobs_notebook.drift.ecdf import SortedPair
+from mlobs_notebook.drift.js import js_distance
+from mlobs_notebook.drift.ks import ks_test
+from mlobs_notebook.drift.wasserstein import wasserstein
+
+
+def _samples(kind: str, n: int, m: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    if kind == "normal":
+        return rng.normal(size=n), rng.normal(0.2, 1.5, size=m)
+    if kind == "ties":  # few distinct values, many ties within and across samples
+        return rng.integers(0, 6, n).astype(float), rng.integers(1, 8, m).astype(float)
+    if kind == "offset":  # large magnitudes: cancellation would show here
+        return 1e6 + rng.normal(size=n), 1e6 + rng.normal(0.5, 1, size=m)
+    if kind == "disjoint":
+        return rng.uniform(0, 1, n), rng.uniform(5, 6, m)
+    if kind == "skewed":
+        return rng.lognormal(0, 2, n), rng.lognormal(0.3, 2, m)
+    raise AssertionError(kind)
+
+
+SHAPES = [(1, 1), (1, 7), (13, 1), (50, 50), (200, 37), (5000, 300), (3000, 20000)]
+
+
+@pytest.mark.parametrize("kind", ["normal", "ties", "offset", "disjoint", "skewed"])
+@pytest.mark.parametrize(("n", "m"), SHAPES)
+def test_ks_and_wasserstein_equal_scipy(kind: str, n: int, m: int) -> None:
+    rng = np.random.default_rng(n * 31 + m)
+    a, b = _samples(kind, n, m, rng)
+    pair = SortedPair(np.sort(a), np.sort(b))
+    d, p = ks_test(pair)
+    w, _ = wasserstein(pair)
+    expected = stats.ks_2samp(a, b)
+    assert d == pytest.approx(expected.statistic, abs=1e-9)
+    if n == m == 1:
+        assert np.isnan(p)  # scipy's asymptotic formula divides by zero here
+    else:
+        assert p == pytest.approx(stats.ks_2samp(a, b, method="asymp").pvalue, abs=1e-9)
+    assert w == pytest.approx(stats.wasserstein_distance(a, b), rel=1e-9, abs=1e-9)
+
+
+def test_normalized_wasserstein_divides_by_reference_std() -> None:
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(0, 3, 500), rng.normal(1, 3, 400)
+    w, normalized = wasserstein(SortedPair(np.sort(a), np.sort(b)))
+    assert normalized == pytest.approx(stats.wasserstein_distance(a, b) / np.std(a), rel=1e-9)
+
+
+@pytest.mark.parametrize("k", [2, 3, 5, 40])
+@pytest.mark.parametrize("seed", range(4))
+def test_chi_squared_equals_chi2_contingency(k: int, seed: int) -> None:
+    rng = np.random.default_rng(seed * 100 + k)
+    ref = rng.integers(0, 60, k)
+    cur = rng.integers(0, 60, k)
+    if seed == 3:  # a category absent on both sides is dropped, as scipy needs
+        ref[0] = cur[0] = 0
+    statistic, pvalue = chi_squared(ref, cur)
+    table = np.array([ref, cur])
+    table = table[:, table.sum(axis=0) > 0]
+    if table.shape[1] < 2:
+        assert statistic[0] == 0.0 and pvalue[0] == 1.0
+        return
+    expected = stats.chi2_contingency(table)
+    assert statistic[0] == pytest.approx(expected.statistic, rel=1e-9, abs=1e-9)
+    assert pvalue[0] == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-12)
+
+
+def test_chi_squared_vectorised_over_windows_matches_row_by_row() -> None:
+    rng = np.random.default_rng(9)
+    ref = rng.integers(1, 100, 6)
+    windows = rng.integers(0, 100, (7, 6))
+    statistic, pvalue = chi_squared(ref, windows)
+    for i, row in enumerate(windows):
+        expected = stats.chi2_contingency(np.array([ref, row])[:, (ref + row) > 0])
+        assert statistic[i] == pytest.approx(expected.statistic, rel=1e-9)
+        assert pvalue[i] == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_js_distance_equals_scipy_base_2(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    ref = rng.integers(0, 30, 11).astype(float)
+    cur = rng.integers(0, 30, 11).astype(float)
+    cur[seed] = 0  # empty bins are not smoothed
+    assert js_distance(ref, cur)[0] == pytest.approx(jensenshannon(ref, cur, base=2), abs=1e-9)
