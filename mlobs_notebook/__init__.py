@@ -15,6 +15,8 @@ __version__ = "0.1.0"
 # public name -> module that defines it (relative to this package)
 _EXPORTS: dict[str, str] = {
     "AliasNotFound": ".errors",
+    "BaselineProfile": ".drift",
+    "DriftReport": ".drift",
     "FeatureDriftDetected": ".errors",
     "InputError": ".errors",
     "LineageGraph": ".lineage",
@@ -23,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "SourceUnreadable": ".errors",
     "TrackingUnreachable": ".errors",
     "build_world": ".demo",
+    "compute_drift": ".drift",
+    "fit_baseline": ".drift",
     "load_lineage": ".lineage",
 }
 
