@@ -1,0 +1,71 @@
+"""The demo world's scenarios: what each one changes, when, and the verdict it should earn."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mlobs_notebook.errors import UnknownScenario
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    expected_verdict: str
+    drifted_features: tuple[str, ...]
+    suspect_job: str | None
+    story: str
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario(
+            name="pipeline_bug",
+            expected_verdict="pipeline_bug",
+            drifted_features=("user_session_count_7d",),
+            suspect_job="churn_features_daily.sessionize",
+            story=(
+                "On day D the sessionize job's SQL narrows the session window from 7 days to 1 day, "
+                "so user_session_count_7d roughly halves (4.3 -> 2.1 on average). AUC falls from "
+                "about D+3 as the delayed labels arrive. The billing job also ships a rounding "
+                "change near D, but it feeds only monthly_spend and plan, which do not drift."
+            ),
+        ),
+        Scenario(
+            name="data_drift",
+            expected_verdict="data_drift",
+            drifted_features=("tenure_days",),
+            suspect_job=None,
+            story=(
+                "From day D a partner promotion brings a growing cohort of brand-new users "
+                "(tenure under 30 days) whose churn the features do not explain. tenure_days "
+                "shifts gradually over three weeks; no pipeline changes."
+            ),
+        ),
+        Scenario(
+            name="model_drift",
+            expected_verdict="model_drift",
+            drifted_features=(),
+            suspect_job=None,
+            story=(
+                "From day D a competitor's price cut makes churn depend on monthly spend instead of "
+                "activity. Every feature keeps its distribution; only the relation to churn moves."
+            ),
+        ),
+        Scenario(
+            name="healthy",
+            expected_verdict="healthy",
+            drifted_features=(),
+            suspect_job=None,
+            story="Nothing changes: features, pipelines and the model's AUC stay put.",
+        ),
+    )
+}
+
+
+def get_scenario(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        known = ", ".join(sorted(SCENARIOS))
+        raise UnknownScenario(f"unknown scenario {name!r}. Known scenarios: {known}.") from None

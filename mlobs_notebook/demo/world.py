@@ -1,0 +1,277 @@
+"""Build the demo world into a folder: Iceberg feature table, MLflow store, lineage, manifest.
+
+A build never leaves a half-written world: it writes into the target folder only after moving an
+existing world aside (``force=True``), and on any failure removes what it wrote and puts the old
+world back. Paths inside the stores are absolute (MLflow and Iceberg record them), which is why
+the world is built in place rather than in a temporary folder and renamed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import shutil
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from mlobs_notebook.demo import features as feat
+from mlobs_notebook.demo.pipeline import FEATURE_TABLE
+from mlobs_notebook.demo.scenarios import get_scenario
+from mlobs_notebook.errors import InputError, OutputUnwritable, WorldExists
+
+MANIFEST = "manifest.json"
+DEFAULT_SEED = 7
+DEFAULT_DAYS = 90
+DEFAULT_ROWS_PER_DAY = 4_000
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a built world holds and where; the same keys as ``manifest.json``."""
+
+    path: str
+    scenario: str
+    seed: int
+    days: int
+    rows_per_day: int
+    start_date: str
+    training_date: str
+    incident_date: str | None
+    label_delay_days: int
+    expected_verdict: str
+    drifted_features: list[str]
+    suspect_job: str | None
+    story: str
+    tracking_uri: str
+    experiment: str
+    model: str
+    alias: str
+    model_version: int
+    training_run_id: str
+    metric: str
+    eval_filter: str
+    catalog: dict[str, str]
+    table: str
+    time_column: str
+    label: str
+    features: list[str]
+    training_snapshot_id: int
+    training_source_uri: str
+    snapshots: dict[str, int]
+    lineage_file: str
+    lineage_dataset: dict[str, str]
+    lineage_events: int
+    build_seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def load(cls, folder: str | os.PathLike) -> Manifest:
+        path = Path(folder) / MANIFEST
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise WorldExists(
+                f"{path} does not exist: {folder} holds no demo world. Build one with "
+                f"'mlobs demo --out {folder}'."
+            ) from None
+        return cls(**data)
+
+
+def check_target(out_dir: str | os.PathLike, force: bool) -> Path:
+    """Refuse a target that cannot take a world; returns its absolute path."""
+    out = Path(out_dir).expanduser().absolute()
+    if out.exists() and not out.is_dir():
+        raise OutputUnwritable(f"{out} exists and is not a folder; choose another --out")
+    if (out / MANIFEST).exists() and not force:
+        raise WorldExists(
+            f"{out} already holds a demo world; pass --force to replace it, or choose another --out"
+        )
+    if out.exists() and any(out.iterdir()) and not (out / MANIFEST).exists():
+        raise OutputUnwritable(
+            f"{out} is not empty and holds no demo world; refusing to write into it. "
+            "Choose an empty or new folder."
+        )
+    probe_dir = out if out.exists() else out.parent
+    while not probe_dir.exists():
+        probe_dir = probe_dir.parent
+    if not probe_dir.is_dir() or not os.access(probe_dir, os.W_OK | os.X_OK):
+        raise OutputUnwritable(f"cannot write to {out}: {probe_dir} is not a writable folder")
+    return out
+
+
+def build_world(
+    out_dir: str | os.PathLike = "mlobs-demo",
+    *,
+    seed: int = DEFAULT_SEED,
+    days: int = DEFAULT_DAYS,
+    scenario: str = "pipeline_bug",
+    force: bool = False,
+    rows_per_day: int = DEFAULT_ROWS_PER_DAY,
+    label_delay: int = 3,
+) -> Manifest:
+    """Build the demo world into ``out_dir``; deterministic for a seed. Returns its manifest."""
+    spec = get_scenario(scenario)
+    if days < 21:
+        raise InputError(f"--days must be at least 21 (training, onset and impact); got {days}")
+    out = check_target(out_dir, force)
+
+    aside = None
+    if out.exists() and (out / MANIFEST).exists():
+        aside = out.with_name(f".{out.name}.replaced-{os.getpid()}")
+        os.replace(out, aside)
+    try:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputUnwritable(f"cannot create {out}: {exc.strerror}") from exc
+        with _quiet_mlflow():
+            manifest = _build(out, spec, seed, days, rows_per_day, label_delay)
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        if aside is not None:
+            os.replace(aside, out)
+        raise
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
+    return manifest
+
+
+def _build(out: Path, spec, seed: int, days: int, rows_per_day: int, label_delay: int) -> Manifest:
+    from mlobs_notebook.dataset_sources import IcebergDatasetSource
+    from mlobs_notebook.demo import iceberg_store, lineage_events, mlflow_store
+
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(name: str, t0: float) -> float:
+        now = time.perf_counter()
+        timings[name] = round(now - t0, 2)
+        return now
+
+    t = time.perf_counter()
+    timeline = feat.make_timeline(days, spec.expected_verdict != "healthy", label_delay)
+    frames = [feat.day_features(seed, d, timeline, spec.name, rows_per_day) for d in range(days)]
+    dates = [timeline.date_of(d).isoformat() for d in range(days)]
+    t = lap("generate", t)
+
+    location, snapshots = iceberg_store.write_daily_snapshots(out / "iceberg", zip(dates, frames))
+    t = lap("iceberg", t)
+
+    tracking_uri = f"sqlite:///{(out / 'mlflow.db').resolve()}"
+    _prepare_mlflow_env(out)
+    training_date = dates[timeline.training_day]
+    snapshot_id = snapshots[training_date]
+    source = IcebergDatasetSource(
+        location.catalog, location.table, snapshot_id, location.properties()
+    )
+    train = pl.concat(frames[: timeline.training_day + 1])
+    with mlflow_store.tracking(tracking_uri):
+        registered, model = mlflow_store.log_training(
+            tracking_uri, (out / "artifacts").resolve().as_uri(), train, source, timeline.midnight(timeline.training_day), seed
+        )
+    t = lap("mlflow_training", t)
+
+    eval_days = list(timeline.evaluation_days())
+    scored = [frames[d - label_delay] for d in eval_days]
+    aucs = mlflow_store.daily_auc(model, scored)
+    mlflow_store.log_evaluations(
+        tracking_uri,
+        registered,
+        [(timeline.midnight(d), rows, v) for d, rows, v in zip(eval_days, scored, aucs)],
+        label_delay,
+    )
+    t = lap("mlflow_evaluations", t)
+
+    lineage_file = out / "lineage" / "events.jsonl"
+    count = lineage_events.write_events(lineage_file, seed, timeline, spec.name)
+    t = lap("lineage", t)
+
+    d = timeline.incident_day
+    manifest = Manifest(
+        path=str(out),
+        scenario=spec.name,
+        seed=seed,
+        days=days,
+        rows_per_day=rows_per_day,
+        start_date=dates[0],
+        training_date=training_date,
+        incident_date=dates[d] if d is not None else None,
+        label_delay_days=label_delay,
+        expected_verdict=spec.expected_verdict,
+        drifted_features=list(spec.drifted_features),
+        suspect_job=spec.suspect_job,
+        story=spec.story,
+        tracking_uri=tracking_uri,
+        experiment=mlflow_store.EXPERIMENT,
+        model=registered.name,
+        alias=mlflow_store.ALIAS,
+        model_version=registered.version,
+        training_run_id=registered.run_id,
+        metric=mlflow_store.METRIC,
+        eval_filter=mlflow_store.EVAL_FILTER,
+        catalog={"name": location.catalog, "uri": location.uri, "warehouse": location.warehouse},
+        table=location.table,
+        time_column=feat.TIME_COLUMN,
+        label=feat.LABEL,
+        features=list(feat.FEATURES),
+        training_snapshot_id=snapshot_id,
+        training_source_uri=source.uri,
+        snapshots=snapshots,
+        lineage_file=str(lineage_file),
+        lineage_dataset={"namespace": FEATURE_TABLE.namespace, "name": FEATURE_TABLE.name},
+        lineage_events=count,
+        build_seconds=round(time.perf_counter() - started, 2),
+        timings=timings,
+    )
+    (out / MANIFEST).write_text(manifest.to_json())
+    _write_pyiceberg_config(out, location)
+    return manifest
+
+
+@contextlib.contextmanager
+def _quiet_mlflow():
+    """MLflow logs its schema migrations at INFO, warns that our integer features could be null at
+    inference and that sklearn's predict has no precise type hint; none is news to a demo user."""
+    import mlflow  # noqa: F401  (configures its loggers on import; set ours after)
+
+    logger = logging.getLogger("mlflow")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        with warnings.catch_warnings():
+            for noise in (
+                ".*Integer columns in Python cannot represent missing values.*",
+                ".*Any type hint is inferred as AnyType.*",
+            ):
+                warnings.filterwarnings("ignore", message=noise)
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _prepare_mlflow_env(out: Path) -> None:
+    # Keep MLflow quiet and local: no telemetry, no env resolution over the network.
+    os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "true")
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
+def _write_pyiceberg_config(out: Path, location) -> None:
+    """A ``.pyiceberg.yaml`` beside the world, for tools that read pyiceberg's own configuration
+    (``PYICEBERG_HOME=<world>``)."""
+    (out / ".pyiceberg.yaml").write_text(
+        "catalog:\n"
+        f"  {location.catalog}:\n"
+        "    type: sql\n"
+        f"    uri: {location.uri}\n"
+        f"    warehouse: {location.warehouse}\n"
+    )

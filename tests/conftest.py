@@ -1,0 +1,34 @@
+"""Session fixtures shared by every test module.
+
+``demo_world`` builds the default demo world (pipeline_bug, seed 7, 90 days) once per test
+session into a temporary folder and hands out its Manifest; tests read it and never write to it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+# MLflow and friends stay offline and quiet in tests.
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared; skips the test (saying why) when the folder is not beside the repo."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is not present (../shared is laid beside the repo in CI and dev)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_world(tmp_path_factory):
+    from mlobs_notebook.demo import build_world
+
+    return build_world(tmp_path_factory.mktemp("demo") / "world")
