@@ -14,6 +14,7 @@ Every node has ``kind``; queries live in ``queries``.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -39,6 +40,18 @@ from mlobs_notebook.lineage.parse import EventError, parse_event
 def build_lineage(items: Iterable[tuple[str, int | None, Any, str | None]], *, strict: bool = False) -> LineageGraph:
     """Decoded items (source, line, object, decode error) -> a LineageGraph (pure: no I/O)."""
     merger = Merger()
+    # A load allocates millions of small containers that stay alive; the cyclic collector would
+    # rescan them again and again (a third of the load time) while finding nothing to free.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(merger, items, strict)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build(merger: Merger, items: Iterable[tuple[str, int | None, Any, str | None]], strict: bool) -> LineageGraph:
     for source, line, obj, error in items:
         problems: list[Problem] = []
         if error is not None:
@@ -171,23 +184,19 @@ class LineageGraph:
     # --- graph -------------------------------------------------------------------------------
     def _build(self) -> None:
         g = self.graph
-        for ref, ds in self.datasets.items():
-            g.add_node(("dataset", ref), kind="dataset", aliases=ds.aliases)
-            for v in ds.versions:
-                if v.run_id is not None:
-                    node = ("version", ref, v.run_id)
-                    g.add_node(node, kind="version", time=v.event_time)
-                    g.add_edge(node, ("dataset", ref), kind="version_of")
-                    g.add_edge(("run", v.run_id), node, kind="wrote")
+        g.add_nodes_from((("dataset", ref), {"kind": "dataset"}) for ref in self.datasets)
+        g.add_nodes_from((("job", ref), {"kind": "job"}) for ref in self.jobs)
+        g.add_nodes_from(
+            (("run", r.run_id), {"kind": "run", "state": r.state, "time": r.event_time}) for r in self.runs.values()
+        )
+        versions = [v for ds in self.datasets.values() for v in ds.versions if v.run_id is not None]
+        g.add_nodes_from((("version", v.dataset, v.run_id), {"kind": "version", "time": v.event_time}) for v in versions)
+        g.add_edges_from((("version", v.dataset, v.run_id), ("dataset", v.dataset), {"kind": "version_of"}) for v in versions)
+        g.add_edges_from((("run", v.run_id), ("version", v.dataset, v.run_id), {"kind": "wrote"}) for v in versions)
+        g.add_edges_from((("run", r.run_id), ("job", r.job), {"kind": "run_of"}) for r in self.runs.values())
         for ref, job in self.jobs.items():
-            g.add_node(("job", ref), kind="job")
-            for d in job.inputs:
-                g.add_edge(("dataset", d), ("job", ref), kind="reads")
-            for d in job.outputs:
-                g.add_edge(("job", ref), ("dataset", d), kind="writes")
-        for run in self.runs.values():
-            g.add_node(("run", run.run_id), kind="run", state=run.state, time=run.event_time)
-            g.add_edge(("run", run.run_id), ("job", run.job), kind="run_of")
+            g.add_edges_from((("dataset", d), ("job", ref), {"kind": "reads"}) for d in job.inputs)
+            g.add_edges_from((("job", ref), ("dataset", d), {"kind": "writes"}) for d in job.outputs)
         for edge, job, _run_id in self._data.column_edges:
             src = ("field", edge.source)
             g.add_node(src, kind="field")

@@ -37,9 +37,8 @@ from mlobs_notebook.lineage.model import (
     Run,
     RunEvent,
     RunLink,
-    SchemaField,
 )
-from mlobs_notebook.lineage.parse import _dict, _str, parse_dataset
+from mlobs_notebook.lineage.parse import _dict, _str, dataset_from_facets, parse_schema
 
 
 class _RunAcc:
@@ -96,12 +95,13 @@ class Merger:
         self._alias_parent: dict[DatasetRef, DatasetRef] = {}
         self._first_seen: dict[DatasetRef, int] = {}
         self._primary: set[DatasetRef] = set()
-        self._declared_schema: dict[DatasetRef, tuple[datetime, tuple[SchemaField, ...]]] = {}
+        self._declared_schema: dict[DatasetRef, tuple[datetime, Any]] = {}  # raw schema facets
         self._static_io: dict[JobRef, tuple[set[DatasetRef], set[DatasetRef]]] = {}
         self.problems: list[Problem] = []
         self.event_count = 0
         self._now = datetime.min.replace(tzinfo=UTC)
         self._static_edges: list[tuple[ColumnEdge, JobRef | None]] = []
+        self._memo: dict = {}
 
     # --- identities --------------------------------------------------------------------------
     def _find(self, ref: DatasetRef) -> DatasetRef:
@@ -125,10 +125,10 @@ class Merger:
             other = self._find(alias)
             if other != root:
                 self._alias_parent[other] = root
-        if ds.schema is not None:
+        if "schema" in ds.facets:
             prev = self._declared_schema.get(ds.ref)
             if prev is None or prev[0] <= self._now:
-                self._declared_schema[ds.ref] = (self._now, ds.schema)
+                self._declared_schema[ds.ref] = (self._now, ds.facets["schema"])
 
     # --- events ------------------------------------------------------------------------------
     def add(self, event: Event) -> None:
@@ -204,10 +204,9 @@ class Merger:
         def canon(ref: DatasetRef) -> DatasetRef:
             return canonical.get(ref, ref)
 
-        sink: list[Problem] = []
         runs: dict[str, Run] = {}
         for acc in self._runs.values():
-            runs[acc.run_id] = self._build_run(acc, canon, sink)
+            runs[acc.run_id] = self._build_run(acc, canon)
         self._fill_roots(runs)
         ordered = sorted(runs.values(), key=lambda r: (r.event_time, r.run_id))
 
@@ -259,17 +258,17 @@ class Merger:
         for ref, c in canonical.items():
             if ref != c:
                 aliases.setdefault(c, []).append(ref)
-        declared: dict[DatasetRef, tuple[datetime, tuple[SchemaField, ...]]] = {}
-        for ref, (t, schema) in self._declared_schema.items():
+        declared: dict[DatasetRef, tuple[datetime, Any]] = {}
+        for ref, (t, raw) in self._declared_schema.items():
             c = canon(ref)
             if c not in declared or declared[c][0] <= t:
-                declared[c] = (t, schema)
+                declared[c] = (t, raw)
         datasets = {}
         for ref in sorted(set(canonical.values())):
             vs = tuple(versions.get(ref, ()))
             schema = next((v.schema for v in reversed(vs) if v.schema is not None), None)
             if schema is None and ref in declared:
-                schema = declared[ref][1]
+                schema = parse_schema(declared[ref][1])
             datasets[ref] = Dataset(
                 ref, tuple(sorted(aliases.get(ref, ()))), vs, schema,
                 tuple(writers.get(ref, ())), tuple(readers.get(ref, ())), ref in cl_targets,
@@ -280,7 +279,7 @@ class Merger:
             datasets=datasets,
             canonical=canonical,
             column_edges=tuple((e, j, rid) for (e, j), rid in edges.items()),
-            problems=tuple(self.problems) + tuple(sink),
+            problems=tuple(self.problems),
             event_count=self.event_count,
         )
 
@@ -296,23 +295,11 @@ class Merger:
                 out[m] = chosen
         return out
 
-    def _build_run(self, acc: _RunAcc, canon: Any, sink: list[Problem]) -> Run:
+    def _build_run(self, acc: _RunAcc, canon: Any) -> Run:
         rf, jf = acc.run_facets, acc.job_facets
 
         def io(items: dict[DatasetRef, dict[str, Any]]) -> list[DatasetIO]:
-            out = []
-            for ref, facets in items.items():
-                d = parse_dataset({"namespace": ref.namespace, "name": ref.name, "facets": facets},
-                                  sink, "", None)  # fmt: skip
-                assert d is not None
-                edges = tuple(
-                    ColumnEdge(ColumnRef(canon(e.source.dataset), e.source.field), canon(ref),
-                               e.target_field, e.transformations)  # fmt: skip
-                    for e in d.column_edges
-                )
-                out.append(DatasetIO(canon(ref), facets, d.schema, d.symlinks, d.lifecycle,
-                                     d.row_count, d.size_bytes, d.version, edges))  # fmt: skip
-            return out
+            return [dataset_from_facets(ref, facets, canon=canon, memo=self._memo) for ref, facets in items.items()]
 
         outputs = io(acc.outputs)
         parent = _link(rf.get("parent"))

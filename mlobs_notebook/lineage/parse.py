@@ -32,6 +32,7 @@ from mlobs_notebook.lineage.model import (
 
 EVENT_TYPES = frozenset({"START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"})
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_TRANSFORMS: dict[str, str] = {}  # interned: a few distinct strings repeated on every edge
 _MAX_FIELD_DEPTH = 32  # nested schemas deeper than this are cut, never recursed without bound
 
 
@@ -96,12 +97,14 @@ def parse_schema(facet: Any, depth: int = 0) -> tuple[SchemaField, ...] | None:
 def _transformations(entry: dict[str, Any], legacy_type: str | None) -> tuple[str, ...]:
     found = []
     for t in entry.get("transformations") or ():
-        t = _dict(t)
-        kind = "/".join(x for x in (_str(t.get("type")), _str(t.get("subtype"))) if x)
+        if not isinstance(t, dict):
+            continue
+        typ, sub = t.get("type"), t.get("subtype")
+        kind = "/".join(x for x in (typ, sub) if isinstance(x, str) and x)
         if kind and t.get("masking") is True:
             kind += " (masking)"
         if kind:
-            found.append(kind)
+            found.append(_TRANSFORMS.setdefault(kind, kind))
     if not found and legacy_type:
         found.append(legacy_type)
     return tuple(found)
@@ -137,47 +140,92 @@ def parse_column_lineage(facet: Any, target: DatasetRef) -> tuple[ColumnEdge, ..
     return tuple(edges)
 
 
-def parse_dataset(obj: Any, problems: list[Problem], source: str, line: int | None) -> DatasetIO | None:
-    obj = _dict(obj)
-    ns, name = _str(obj.get("namespace")), _str(obj.get("name"))
-    if ns is None or name is None:
+def parse_dataset(
+    obj: Any, problems: list[Problem], source: str, line: int | None, *, full: bool = True
+) -> DatasetIO | None:
+    """A dataset of an event. ``full=False`` reads only what identity needs (facets, symlinks,
+    lifecycle); the merger derives the rest once per run with :func:`dataset_from_facets`."""
+    obj = obj if isinstance(obj, dict) else {}
+    ns, name = obj.get("namespace"), obj.get("name")
+    if not (isinstance(ns, str) and ns and isinstance(name, str) and name):
         problems.append(Problem(source, line, "dataset without namespace or name skipped"))
         return None
-    ref = DatasetRef(ns, name)
     facets: dict[str, Any] = {}
     # inputFacets/outputFacets hold statistics; merged with facets by key, later keys win.
     for key in ("facets", "inputFacets", "outputFacets"):
-        facets.update(_dict(obj.get(key)))
+        part = obj.get(key)
+        if part and isinstance(part, dict):
+            facets.update(part)
+    return dataset_from_facets(DatasetRef(ns, name), facets, full=full)
+
+
+def dataset_from_facets(
+    ref: DatasetRef, facets: dict[str, Any], *, full: bool = True, canon: Any = None, memo: dict | None = None
+) -> DatasetIO:
+    """``memo`` (one per load) reuses the parsed schema and column lineage when a dataset's facet
+    equals the one seen last for it: runs of a job repeat them, and dict equality is cheap."""
+    if not facets:
+        return DatasetIO(canon(ref) if canon is not None else ref, facets)
     symlinks = []
-    for ident in _dict(facets.get("symlinks")).get("identifiers") or ():
-        ident = _dict(ident)
-        s_ns, s_name = _str(ident.get("namespace")), _str(ident.get("name"))
-        if s_ns and s_name:
-            symlinks.append(DatasetRef(s_ns, s_name))
+    if "symlinks" in facets:
+        for ident in _dict(facets["symlinks"]).get("identifiers") or ():
+            ident = _dict(ident)
+            s_ns, s_name = _str(ident.get("namespace")), _str(ident.get("name"))
+            if s_ns and s_name:
+                symlinks.append(DatasetRef(s_ns, s_name))
+    lifecycle = None
+    if "lifecycleStateChange" in facets:
+        lifecycle = _str(_dict(facets["lifecycleStateChange"]).get("lifecycleStateChange"))
+    if not full:
+        return DatasetIO(ref, facets, None, tuple(symlinks), lifecycle.upper() if lifecycle else None)
     stats = _dict(facets.get("outputStatistics")) or _dict(facets.get("stats"))
-    lifecycle = _str(_dict(facets.get("lifecycleStateChange")).get("lifecycleStateChange"))
+    edges: tuple[ColumnEdge, ...] = ()
+    if "columnLineage" in facets:
+        raw = facets["columnLineage"]
+        hit = memo.get((ref, "columnLineage")) if memo is not None else None
+        if hit is not None and hit[0] == raw:
+            edges = hit[1]
+        else:
+            edges = parse_column_lineage(raw, ref)
+            if canon is not None:
+                edges = tuple(
+                    ColumnEdge(ColumnRef(canon(e.source.dataset), e.source.field), canon(ref), e.target_field, e.transformations)
+                    for e in edges
+                )
+            if memo is not None:
+                memo[(ref, "columnLineage")] = (raw, edges)
+    schema = None
+    if "schema" in facets:
+        raw = facets["schema"]
+        hit = memo.get((ref, "schema")) if memo is not None else None
+        if hit is not None and hit[0] == raw:
+            schema = hit[1]
+        else:
+            schema = parse_schema(raw)
+            if memo is not None:
+                memo[(ref, "schema")] = (raw, schema)
     return DatasetIO(
-        ref=ref,
+        ref=canon(ref) if canon is not None else ref,
         facets=facets,
-        schema=parse_schema(facets["schema"]) if "schema" in facets else None,
+        schema=schema,
         symlinks=tuple(symlinks),
         lifecycle=lifecycle.upper() if lifecycle else None,
         row_count=_int(stats.get("rowCount")),
         size_bytes=_int(stats.get("size")),
-        version=_str(_dict(facets.get("version")).get("datasetVersion")),
-        column_edges=parse_column_lineage(facets.get("columnLineage"), ref)
-        if "columnLineage" in facets
-        else (),
+        version=_str(_dict(facets.get("version")).get("datasetVersion")) if "version" in facets else None,
+        column_edges=edges,
     )
 
 
-def _datasets(value: Any, problems: list[Problem], source: str, line: int | None) -> tuple[DatasetIO, ...]:
+def _datasets(
+    value: Any, problems: list[Problem], source: str, line: int | None, full: bool = False
+) -> tuple[DatasetIO, ...]:
     if value is None:
         return ()
     if not isinstance(value, list):
         problems.append(Problem(source, line, "inputs/outputs is not a list; ignored"))
         return ()
-    parsed = (parse_dataset(d, problems, source, line) for d in value)
+    parsed = (parse_dataset(d, problems, source, line, full=full) for d in value)
     return tuple(d for d in parsed if d is not None)
 
 
@@ -201,7 +249,7 @@ def parse_event(obj: Any, *, source: str, line: int | None, problems: list[Probl
     event_time = parse_time(obj.get("eventTime"))
     has_run = "run" in obj
     if not has_run and "job" not in obj and isinstance(obj.get("dataset"), dict):
-        dataset = parse_dataset(obj["dataset"], problems, source, line)
+        dataset = parse_dataset(obj["dataset"], problems, source, line, full=True)
         if dataset is None:
             raise EventError("DatasetEvent without a dataset namespace or name")
         return DatasetEvent(event_time, dataset, source, line)
@@ -211,8 +259,8 @@ def parse_event(obj: Any, *, source: str, line: int | None, problems: list[Probl
             event_time,
             _job(obj),
             _dict(_dict(obj.get("job")).get("facets")),
-            _datasets(obj.get("inputs"), problems, source, line),
-            _datasets(obj.get("outputs"), problems, source, line),
+            _datasets(obj.get("inputs"), problems, source, line, full=True),
+            _datasets(obj.get("outputs"), problems, source, line, full=True),
             source,
             line,
         )

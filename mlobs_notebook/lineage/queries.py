@@ -242,9 +242,9 @@ def changes(
             for v, detail, fields in kind_changes(versions, in_range):
                 if v.job is None or v.job not in w.jobs or v.run_id is None:
                     continue
-                if column and ds not in w.fallback and path_cols.get(ds) is not None and fields:
-                    if not set(fields) & path_cols[ds]:
-                        continue  # a schema change away from the columns on the path
+                on_path = path_cols.get(ds)
+                if column and ds not in w.fallback and on_path is not None and fields and not set(fields) & on_path:
+                    continue  # a schema change away from the columns on the path
                 kind = "schema" if kind_changes is _schema_changes else "volume"
                 found.append(Change(v.job, v.run_id, v.event_time, kind, detail, (ds,), tuple(fields),
                                     w.jobs[v.job], v.job in w.cl_jobs))  # fmt: skip

@@ -29,7 +29,7 @@ def complete(paths: list[Path]) -> list[dict]:
     events of one job in one file share a run (START and COMPLETE of one run)."""
     out, t0 = [], datetime(2024, 1, 1, tzinfo=UTC)
     for path in paths:
-        for i, ev in enumerate(events_of(path)):
+        for ev in events_of(path):
             ev = json.loads(json.dumps(ev))
             job = ev.get("job", {})
             key = f"{path.name}/{job.get('namespace')}/{job.get('name')}"
