@@ -26,7 +26,7 @@ from typing import Any
 __all__ = [
     "SAFE_CATALOG_KEYS",
     "SOURCE_TYPE",
-    "IcebergDatasetSource",
+    "IcebergDatasetSource",  # noqa: F822 - built on first access by __getattr__
     "IcebergRef",
     "format_iceberg_uri",
     "parse_iceberg_uri",

@@ -30,8 +30,8 @@ from urllib.parse import unquote, urlparse
 
 import polars as pl
 
-from .dataset_sources import SOURCE_TYPE as ICEBERG, format_iceberg_uri, parse_iceberg_uri
-from .dataset_sources import safe_catalog_properties
+from .dataset_sources import SOURCE_TYPE as ICEBERG
+from .dataset_sources import format_iceberg_uri, parse_iceberg_uri, safe_catalog_properties
 from .errors import MissingDependency, SourceUnreadable
 
 if TYPE_CHECKING:
@@ -237,7 +237,10 @@ def _check_frame(record: DatasetRecord, frame: pl.LazyFrame) -> SnapshotCheck:
     # MLflow's dataset classes digest differently; the record does not say which one logged it
     candidates = {"polars": hash_polars_df(df)}
     try:
-        candidates["pandas"] = compute_pandas_digest(df.to_pandas())
+        with warnings.catch_warnings():
+            # MLflow's digest calls DataFrame.all(0), which pandas 3 deprecates
+            warnings.filterwarnings("ignore", message=".*arguments of all will be keyword-only")
+            candidates["pandas"] = compute_pandas_digest(df.to_pandas())
     except Exception as exc:  # noqa: BLE001 - a frame pandas cannot hash simply is not pandas-logged
         candidates["pandas error"] = f"<{type(exc).__name__}>"
     for kind, digest in candidates.items():
