@@ -14,6 +14,8 @@ says what to do. Errors raised because of a library failure keep it as ``__cause
      │    ├── ExperimentNotFound     no such MLflow experiment (lists the known ones)
      │    ├── RunNotFound            no such run id
      │    ├── NoDatasetInputs        the run logged no dataset inputs
+     │    ├── NoLoggedModel          the run logged no model to register (gate)
+     │    ├── UnknownMetric          a metric the run never logged (lists its metrics)
      │    ├── UnknownStatistic       a drift statistic not in the registry (lists the names)
      │    ├── UnknownColumn          a column missing from a frame (lists the columns)
      │    ├── UnknownScenario        a demo scenario that does not exist (lists the names)
@@ -25,6 +27,7 @@ says what to do. Errors raised because of a library failure keep it as ``__cause
      │    └── MissingDependency      an optional extra is not installed (the pip command)
      ├── TrackingUnreachable        the MLflow tracking server did not answer in time
      ├── OutputUnwritable           a folder or file the toolkit must write cannot be written
+     ├── PromotionFailed            a registry write failed midway; says what was rolled back
      └── FeatureDriftDetected       a drift check found features past the threshold
 """
 
@@ -40,13 +43,16 @@ __all__ = [
     "MlobsError",
     "ModelNotFound",
     "NoDatasetInputs",
+    "NoLoggedModel",
     "OutputUnwritable",
+    "PromotionFailed",
     "RunNotFound",
     "SourceUnreadable",
     "TrackingUnreachable",
     "UnknownColumn",
     "UnknownDataset",
     "UnknownJob",
+    "UnknownMetric",
     "UnknownScenario",
     "UnknownStatistic",
     "VersionNotFound",
@@ -83,6 +89,14 @@ class RunNotFound(InputError):
 
 
 class NoDatasetInputs(InputError):
+    pass
+
+
+class NoLoggedModel(InputError):
+    pass
+
+
+class UnknownMetric(InputError):
     pass
 
 
@@ -143,6 +157,10 @@ class TrackingUnreachable(MlobsError, ConnectionError):
 
 class OutputUnwritable(MlobsError, OSError):
     pass
+
+
+class PromotionFailed(MlobsError):
+    """A registry write of a promotion failed; the message says what was rolled back or left."""
 
 
 class FeatureDriftDetected(MlobsError):
