@@ -137,9 +137,14 @@ def log_training(
              "features": ",".join(FEATURES), "training_rows": train.height}
         )
         mlflow.log_metric(METRIC, auc(model, holdout), timestamp=_ms(trained_at))
+        sample = fit_rows.head(500)
+        signature = mlflow.models.infer_signature(
+            feature_matrix(sample), model.predict_proba(feature_matrix(sample))[:, 1]
+        )
         info = mlflow.sklearn.log_model(
             model,
             name="model",
+            signature=signature,
             pip_requirements=PIP_REQUIREMENTS,
             skops_trusted_types=SKOPS_TRUSTED_TYPES,
         )
