@@ -31,6 +31,7 @@ from mlobs_notebook.lineage.model import (
     RunLink,
     SchemaField,
     Upstream,
+    changes_to_polars,
 )
 from mlobs_notebook.lineage.naming import match_mlflow_source
 
@@ -53,6 +54,7 @@ __all__ = [
     "SchemaField",
     "Upstream",
     "build_lineage",
+    "changes_to_polars",
     "load_lineage",
     "match_mlflow_source",
 ]

@@ -271,6 +271,15 @@ class Upstream:
     fallback_datasets: tuple[DatasetRef, ...] = ()
     """Datasets whose producers gave no column lineage (dataset level used there)."""
 
+    def to_polars(self) -> Any:
+        """The nodes (id, kind, label, layer), one row each; edges are in ``edges``."""
+        import polars as pl
+
+        return pl.DataFrame(
+            [{"id": n.id, "kind": n.kind, "label": n.label, "layer": n.layer} for n in self.nodes],
+            schema={"id": pl.String, "kind": pl.String, "label": pl.String, "layer": pl.Int64},
+        )
+
     def _repr_html_(self) -> str:
         what = f"{self.target}" + (f" column {self.column}" if self.column else "")
         level = "column level" if self.column_level else "dataset level"
@@ -311,3 +320,21 @@ class Change:
             "via_column_lineage": self.via_column_lineage,
             "diff": self.diff,
         }
+
+
+def changes_to_polars(changes: list[Change]) -> Any:
+    """A list of changes as a polars frame, one row per change (diff included)."""
+    import polars as pl
+
+    schema = {
+        "event_time": pl.Datetime("us", "UTC"), "kind": pl.String, "job": pl.String, "run_id": pl.String,
+        "distance": pl.Int64, "via_column_lineage": pl.Boolean, "datasets": pl.List(pl.String),
+        "columns": pl.List(pl.String), "detail": pl.String, "diff": pl.String,
+    }  # fmt: skip
+    rows = [
+        {"event_time": c.event_time, "kind": c.kind, "job": str(c.job), "run_id": c.run_id, "distance": c.distance,
+         "via_column_lineage": c.via_column_lineage, "datasets": [str(d) for d in c.datasets],
+         "columns": list(c.columns), "detail": c.detail, "diff": c.diff}  # fmt: skip
+        for c in changes
+    ]
+    return pl.DataFrame(rows, schema=schema)

@@ -152,3 +152,15 @@ def test_bad_arguments_are_clear(graph):
         graph.changes(FEATURES, since="yesterday")
     with pytest.raises(InputError, match="after until"):
         graph.changes(FEATURES, since=day(5), until=day(1))
+
+
+def test_results_as_polars_frames(graph, mini_world):
+    from mlobs_notebook.lineage import changes_to_polars
+
+    found = graph.changes(FEATURES, since=day(7), until=day(11))
+    frame = changes_to_polars(found)
+    assert frame.height == len(found) and frame["run_id"].to_list() == [c.run_id for c in found]
+    assert frame.filter(frame["kind"] == "job_definition")["diff"].str.starts_with("--- ").all()
+    nodes = graph.upstream(FEATURES).to_polars()
+    assert nodes.filter(nodes["layer"] == 0)["kind"].to_list() == ["dataset"]
+    assert set(nodes["kind"]) == {"dataset", "job"}
