@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from mlobs_notebook.drift.ecdf import sorted_quantiles
 from mlobs_notebook.drift.profile import PROFILE_SCHEMA, QUANTILES, BaselineProfile
 from mlobs_notebook.drift.registry import statistic_names
 from mlobs_notebook.drift.report import DriftReport
@@ -180,12 +181,13 @@ def _profile_frame(
         }
         for stat in ("mean", "std", "min", "max"):
             columns[stat] = m.get(stat, np.full(windows.count, np.nan))
-        parts_c = segments.get(c)
-        for q in QUANTILES:
-            columns[f"p{round(q * 100):02d}"] = np.array(
-                [np.quantile(s, q) if parts_c is not None and len(s) else np.nan for s in (parts_c or [()] * windows.count)],
-                dtype=np.float64,
-            )
+        sorted_parts = segments.get(c)
+        if sorted_parts is not None:
+            table = np.array([sorted_quantiles(part, QUANTILES) for part in sorted_parts]).reshape(-1, len(QUANTILES))
+        else:  # out of core: no sorted values, no quantiles
+            table = np.full((windows.count, len(QUANTILES)), np.nan)
+        for i, q in enumerate(QUANTILES):
+            columns[f"p{round(q * 100):02d}"] = table[:, i]
         schema = {"window_start": pl.Datetime("us"), "window_end": pl.Datetime("us"), "source": pl.String, **PROFILE_SCHEMA}
         parts.append(_frame({k: v for k, v in columns.items() if k != "granularity"}, schema))
     order = ["source", "window_start", "window_end", *PROFILE_SCHEMA]

@@ -12,7 +12,19 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["SortedPair", "SortedReference"]
+__all__ = ["SortedPair", "SortedReference", "sorted_quantiles"]
+
+
+def sorted_quantiles(values: np.ndarray, quantiles: np.ndarray | list[float]) -> np.ndarray:
+    """np.quantile's default (linear) method on already sorted values, without re-partitioning."""
+    q = np.asarray(quantiles, dtype=np.float64)
+    if len(values) == 0:
+        return np.full(q.shape, np.nan)
+    position = q * (len(values) - 1)
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, len(values) - 1)
+    fraction = position - low
+    return values[low] + (values[high] - values[low]) * fraction
 
 
 class SortedReference:
@@ -61,9 +73,12 @@ class SortedPair:
     def _distinct(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Distinct current values u, and the counts of current and reference values <= u."""
         cur = self.current
-        last = np.flatnonzero(np.append(cur[1:] != cur[:-1], True))
-        u = cur[last]
-        le_cur = last + 1
+        new = cur[1:] != cur[:-1]
+        if new.all():  # the common case for continuous data: no ties to collapse
+            u, le_cur = cur, np.arange(1, self.m + 1)
+        else:
+            last = np.flatnonzero(np.append(new, True))
+            u, le_cur = cur[last], last + 1
         le_ref = np.searchsorted(self.reference.values, u, side="right")
         return u, le_cur, np.append(0, le_cur[:-1]), le_ref
 
@@ -78,9 +93,10 @@ class SortedPair:
         tied = (le_ref > 0) & (ref[np.maximum(le_ref - 1, 0)] == u)
         if tied.any():
             lt_ref[tied] = np.searchsorted(ref, u[tied], side="left")
-        right = np.abs(le_cur / self.m - le_ref / self.n).max()
-        left = np.abs(lt_cur / self.m - lt_ref / self.n).max()
-        return float(max(right, left))
+        # |a/m - b/n| = |a*n - b*m| / (n*m): integers, so no rounding until the last step
+        right = np.abs(le_cur * self.n - le_ref * self.m).max()
+        left = np.abs(lt_cur * self.n - lt_ref * self.m).max()
+        return float(max(right, left) / (self.n * self.m))
 
     def wasserstein(self) -> float:
         """Integral of |F_ref - F_cur| over the real line (the 1-Wasserstein distance)."""

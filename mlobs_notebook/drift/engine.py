@@ -10,7 +10,9 @@ against the baseline's sorted values (see ``ecdf.py``). For a LazyFrame with mor
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -91,7 +93,7 @@ def compute_drift(
     if windows.null_time_rows:
         notes.append(f"{windows.null_time_rows} row(s) with a null {time_column!r} were left out")
     sorted_stats = [s for s in chosen if s.input == "sorted"]
-    segments: dict[str, list[np.ndarray]] = {}
+    sorter: _Sorter | None = None
     if sorted_stats and numeric:
         total = int(counts.rows.sum())
         if lazy_input and max_exact_rows is not None and total > max_exact_rows:
@@ -103,13 +105,20 @@ def compute_drift(
             )
             sorted_stats = []
         else:
-            segments = _window_segments(framed, numeric, windows.count, lazy_input)
+            sorter = _Sorter(framed, numeric, windows.count, lazy_input)
     levels = resolve_thresholds(thresholds, compared)
-    blocks = []
-    for c in compared:
+
+    def one_column(c: str) -> tuple[list[Block], list[np.ndarray] | None]:
         kind = profile.kinds_[c]
         stats = [s for s in chosen if kind in s.kinds and (s.input == "counts" or s in sorted_stats)]
-        blocks.extend(_column_blocks(c, profile, counts, segments.get(c), stats, consecutive, min_category_count))
+        parts = sorter.segments(c) if sorter is not None and kind == "numeric" else None
+        return _column_blocks(c, profile, counts, parts, stats, consecutive, min_category_count), parts
+
+    # numpy's sort and searchsorted release the GIL: columns run side by side on every core.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(compared), os.cpu_count() or 1))) as pool:
+        done = list(pool.map(one_column, compared))
+    blocks = [block for column_blocks, _ in done for block in column_blocks]
+    segments = {c: parts for c, (_, parts) in zip(compared, done, strict=True) if parts is not None}
     return assemble(
         blocks,
         windows=windows,
@@ -141,28 +150,37 @@ def _profile(
     return BaselineProfile(columns=wanted, kinds=kinds, bins=bins).fit(frame), names
 
 
-def _window_segments(
-    framed: pl.LazyFrame, numeric: list[str], windows: int, lazy_input: bool
-) -> dict[str, list[np.ndarray]]:
-    """Per numeric column, each window's finite values, sorted: one ordering by window for all
-    columns, then one in-place sort per window slice (each value is touched once)."""
-    data = framed.select(WINDOW, *numeric).collect(engine="streaming" if lazy_input else "auto")
-    window = data[WINDOW].to_numpy()
-    order = np.argsort(window, kind="stable")
-    window = window[order]
-    segments = {}
-    for c in numeric:
-        values = data[c].cast(pl.Float64).to_numpy()[order]
+class _Sorter:
+    """Each window's finite values of a numeric column, sorted.
+
+    The frame is ordered by window once (shared by every column); each column's values are then
+    gathered in that order and each window's slice sorted in place, so every value is touched
+    once whatever the number of windows.
+    """
+
+    def __init__(self, framed: pl.LazyFrame, numeric: list[str], windows: int, lazy_input: bool) -> None:
+        self.data = framed.select(WINDOW, *numeric).collect(engine="streaming" if lazy_input else "auto")
+        self.windows = windows
+        window = self.data[WINDOW].to_numpy()
+        self.order = np.argsort(window, kind="stable") if windows > 1 else None
+        self.window = window[self.order] if self.order is not None else window
+
+    def segments(self, column: str) -> list[np.ndarray]:
+        values = self.data[column].cast(pl.Float64).to_numpy()
+        if self.order is not None:
+            values = values[self.order]
         keep = np.isfinite(values)
-        values, where = values[keep], window[keep]
-        bounds = np.searchsorted(where, np.arange(windows + 1))
+        values = values[keep]
+        if self.windows == 1:
+            values.sort()
+            return [values]
+        bounds = np.searchsorted(self.window[keep], np.arange(self.windows + 1))
         parts = []
-        for i in range(windows):
+        for i in range(self.windows):
             part = values[bounds[i] : bounds[i + 1]]
             part.sort()
             parts.append(part)
-        segments[c] = parts
-    return segments
+        return parts
 
 
 def _category_matrices(

@@ -11,14 +11,16 @@ baseline too large for that, fit on a sample.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from mlobs_notebook.drift.counts import count_frame
-from mlobs_notebook.drift.ecdf import SortedReference
+from mlobs_notebook.drift.ecdf import SortedReference, sorted_quantiles
 from mlobs_notebook.drift.kinds import as_polars, check_kinds, infer_kind
 from mlobs_notebook.drift.windows import WINDOW
 from mlobs_notebook.errors import InputError, UnknownColumn
@@ -33,8 +35,7 @@ def interior_edges(sorted_values: np.ndarray, bins: int) -> np.ndarray:
     """
     if len(sorted_values) == 0:
         return np.zeros(0)
-    quantiles = np.quantile(sorted_values, np.arange(1, bins) / bins)
-    return np.unique(quantiles)
+    return np.unique(sorted_quantiles(sorted_values, np.arange(1, bins) / bins))
 
 
 class BaselineProfile:
@@ -86,11 +87,18 @@ class BaselineProfile:
         categorical = [c for c in self.columns_ if self.kinds_[c] == "categorical"]
         self.references_: dict[str, SortedReference] = {}
         self.edges_: dict[str, np.ndarray] = {}
-        for c in numeric:
-            values = data[c].cast(pl.Float64).to_numpy()
-            values = np.sort(values[np.isfinite(values)])
-            self.references_[c] = SortedReference(values)
-            self.edges_[c] = interior_edges(values, self.bins)
+
+        def sorted_finite(column: str) -> np.ndarray:
+            values = data[column].cast(pl.Float64).to_numpy()
+            values = values[np.isfinite(values)]
+            values.sort()
+            return values
+
+        # numpy sorts release the GIL: one column per core
+        with ThreadPoolExecutor(max_workers=max(1, min(len(numeric), os.cpu_count() or 1))) as pool:
+            for c, values in zip(numeric, pool.map(sorted_finite, numeric), strict=True):
+                self.references_[c] = SortedReference(values)
+                self.edges_[c] = interior_edges(values, self.bins)
         counts = count_frame(
             data.lazy().with_columns(pl.lit(0, dtype=pl.Int32).alias(WINDOW)),
             1,
@@ -125,7 +133,7 @@ class BaselineProfile:
                 row[stat] = float(moments[stat][0]) if stat in moments else None
             values = self.references_[c].values if c in self.references_ else np.zeros(0)
             for q in QUANTILES:
-                row[f"p{round(q * 100):02d}"] = float(np.quantile(values, q)) if len(values) else None
+                row[f"p{round(q * 100):02d}"] = float(sorted_quantiles(values, [q])[0]) if len(values) else None
             rows.append(row)
         return pl.DataFrame(rows, schema=PROFILE_SCHEMA)
 

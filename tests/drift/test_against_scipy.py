@@ -92,3 +92,13 @@ def test_js_distance_equals_scipy_base_2(seed: int) -> None:
     cur = rng.integers(0, 30, 11).astype(float)
     cur[seed] = 0  # empty bins are not smoothed
     assert js_distance(ref, cur)[0] == pytest.approx(jensenshannon(ref, cur, base=2), abs=1e-9)
+
+
+def test_sorted_quantiles_equal_numpy() -> None:
+    from mlobs_notebook.drift.ecdf import sorted_quantiles
+
+    rng = np.random.default_rng(11)
+    for size in (1, 2, 7, 1000):
+        values = np.sort(rng.normal(size=size))
+        qs = [0.0, 0.05, 0.1, 0.25, 0.5, 0.9, 1.0]
+        assert sorted_quantiles(values, qs) == pytest.approx(np.quantile(values, qs), rel=1e-12, abs=1e-12)
