@@ -16,9 +16,7 @@ digest MLflow recorded (:func:`snapshot_check`) collects it, because the digest 
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import re
 import warnings
 from collections.abc import Mapping
@@ -229,31 +227,45 @@ def snapshot_check(record: DatasetRecord) -> SnapshotCheck:
 
 
 def _check_frame(record: DatasetRecord, frame: pl.LazyFrame) -> SnapshotCheck:
-    from mlflow.data.digest_utils import compute_pandas_digest
-    from mlflow.data.polars_dataset import hash_polars_df
-
-    df = frame.collect()
     uri = record.source.uri
-    # MLflow's dataset classes digest differently; the record does not say which one logged it
-    candidates = {"polars": hash_polars_df(df)}
-    try:
-        with warnings.catch_warnings():
-            # MLflow's digest calls DataFrame.all(0), which pandas 3 deprecates
-            warnings.filterwarnings("ignore", message=".*arguments of all will be keyword-only")
-            candidates["pandas"] = compute_pandas_digest(df.to_pandas())
-    except Exception as exc:  # noqa: BLE001 - a frame pandas cannot hash simply is not pandas-logged
-        candidates["pandas error"] = f"<{type(exc).__name__}>"
-    for kind, digest in candidates.items():
-        if digest == record.digest:
-            return SnapshotCheck(True, record.digest, digest,
-                                 f"{uri} matches the recorded digest {record.digest} "
-                                 f"({df.height} rows, {kind} digest)")
-    actual = candidates.get("pandas", candidates["polars"])
+    df = frame.collect()
+    digests = _digests(df)
+    kind = next((k for k, v in digests.items() if v == record.digest), None)
+    if kind is None and record.source.kind == ICEBERG:
+        # MLflow hashes rows in order; a multi-file snapshot scans in no fixed order, while the
+        # logged frame was usually built in the order its files were appended
+        from ._iceberg import scan_in_append_order
+
+        ordered = scan_in_append_order(record.source)
+        if ordered is not None:
+            digests = _digests(ordered.collect())
+            kind = next((k for k, v in digests.items() if v == record.digest), None)
+    if kind is not None:
+        return SnapshotCheck(True, record.digest, record.digest,
+                             f"{uri} matches the recorded digest {record.digest} "
+                             f"({df.height} rows, {kind} digest)")
+    actual = digests.get("pandas", digests["polars"])
     return SnapshotCheck(
         False, record.digest, actual,
         f"the snapshot changed since training: {uri} hashes to {actual}, MLflow recorded "
         f"{record.digest} for dataset {record.name!r} ({df.height} rows now)",
     )
+
+
+def _digests(df: pl.DataFrame) -> dict[str, str]:
+    """The digests MLflow's dataset classes would compute; the record does not say which logged it."""
+    from mlflow.data.digest_utils import compute_pandas_digest
+    from mlflow.data.polars_dataset import hash_polars_df
+
+    digests = {"polars": hash_polars_df(df)}
+    try:
+        with warnings.catch_warnings():
+            # MLflow's digest calls DataFrame.all(0), which pandas 3 deprecates
+            warnings.filterwarnings("ignore", message=".*arguments of all will be keyword-only")
+            digests["pandas"] = compute_pandas_digest(df.to_pandas())
+    except Exception:  # noqa: BLE001 - a frame pandas cannot hash simply was not logged from pandas
+        pass
+    return digests
 
 
 def _should_check(record: DatasetRecord, check_digest: bool | None) -> bool:
@@ -285,7 +297,9 @@ def _scan(ref: SourceRef) -> pl.LazyFrame:
     if ref.kind == "local":
         return _scan_files(ref.uri, Path(ref.path or ref.uri))
     if ref.kind == ICEBERG:
-        return _scan_iceberg(ref)
+        from ._iceberg import scan_iceberg
+
+        return scan_iceberg(ref)
     if ref.kind == "delta":
         return _scan_delta(ref)
     if ref.kind in _REMOTE_SCHEMES:
@@ -361,68 +375,6 @@ def _delta_reason(location: str, ref: SourceRef, exc: Exception) -> str:
     if ref.version is not None and ref.version > latest:
         return f"version {ref.version} does not exist; the table's versions are 0..{latest}"
     return f"{type(exc).__name__}: {exc} (the table's latest version is {latest})"
-
-
-def _scan_iceberg(ref: SourceRef) -> pl.LazyFrame:
-    catalog = _iceberg_catalog(ref)
-    try:
-        table = catalog.load_table(ref.table)
-    except Exception as exc:
-        raise SourceUnreadable(
-            f"cannot read {ref.uri}: catalog {ref.catalog!r} has no table {ref.table!r} "
-            f"({type(exc).__name__}: {exc}). Tables: {_iceberg_tables(catalog, ref.table)}"
-        ) from exc
-    if ref.snapshot_id is not None and table.snapshot_by_id(ref.snapshot_id) is None:
-        known = [s.snapshot_id for s in table.snapshots()]
-        raise SourceUnreadable(
-            f"cannot read {ref.uri}: table {ref.table!r} has no snapshot {ref.snapshot_id} "
-            f"(expired or never existed). Its snapshots: {', '.join(map(str, known[-10:])) or 'none'}"
-        )
-    # without the optional polars_iceberg planner, polars warns at every collect; pyiceberg plans
-    # these scans correctly, so say so unless the user chose a planner
-    os.environ.setdefault("POLARS_ICEBERG_PLANNER", "pyiceberg")
-    try:
-        return pl.scan_iceberg(table, snapshot_id=ref.snapshot_id)
-    except Exception as exc:
-        raise SourceUnreadable(f"cannot read {ref.uri}: {type(exc).__name__}: {exc}") from exc
-
-
-def _iceberg_catalog(ref: SourceRef) -> Any:
-    from pyiceberg.utils.config import Config
-
-    name = ref.catalog or "default"
-    # a fresh Config: pyiceberg reads its environment once at import, users set it later
-    configured = Config().get_catalog_config(name)
-    properties = dict(configured) if configured else dict(ref.catalog_properties)
-    if not properties:
-        raise SourceUnreadable(
-            f"cannot read {ref.uri}: no settings for Iceberg catalog {name!r}. Configure it in "
-            f"~/.pyiceberg.yaml (catalog: {name}: uri/warehouse) or with "
-            f"PYICEBERG_CATALOG__{name.upper()}__URI, or log the dataset with catalog_properties"
-        )
-    return _load_catalog(name, tuple(sorted((k, str(v)) for k, v in properties.items())))
-
-
-@functools.lru_cache(maxsize=16)
-def _load_catalog(name: str, properties: tuple[tuple[str, str], ...]) -> Any:
-    from pyiceberg.catalog import load_catalog
-
-    try:
-        return load_catalog(name, **dict(properties))
-    except Exception as exc:
-        shown = {k: v for k, v in properties if k in ("type", "uri", "warehouse")}
-        raise SourceUnreadable(
-            f"cannot open Iceberg catalog {name!r} with {shown}: {type(exc).__name__}: {exc}"
-        ) from exc
-
-
-def _iceberg_tables(catalog: Any, table: str | None) -> str:
-    namespace = (table or "").rpartition(".")[0]
-    try:
-        names = [".".join(t) for t in catalog.list_tables(namespace)] if namespace else []
-    except Exception:  # noqa: BLE001 - listing is a courtesy in an error message
-        names = []
-    return ", ".join(names) or "none found"
 
 
 def _local_path(text: str) -> str:
