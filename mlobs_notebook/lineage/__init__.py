@@ -32,6 +32,7 @@ from mlobs_notebook.lineage.model import (
     SchemaField,
     Upstream,
     changes_to_polars,
+    node_id,
 )
 from mlobs_notebook.lineage.naming import match_mlflow_source
 
@@ -57,6 +58,7 @@ __all__ = [
     "changes_to_polars",
     "load_lineage",
     "match_mlflow_source",
+    "node_id",
 ]
 
 

@@ -161,6 +161,12 @@ class LineageGraph:
 
         return upstream(self, self.resolve_dataset(dataset), column, depth)
 
+    def downstream(self, dataset: DatasetRef | tuple[str, str] | str, depth: int | None = None) -> Upstream:
+        """What reads ``dataset`` and what those jobs write (dataset level; negative layers)."""
+        from mlobs_notebook.lineage.queries import downstream
+
+        return downstream(self, self.resolve_dataset(dataset), depth)
+
     def changes(
         self,
         dataset: DatasetRef | tuple[str, str] | str,

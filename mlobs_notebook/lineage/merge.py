@@ -119,6 +119,8 @@ class Merger:
         return root
 
     def _see(self, ds: DatasetIO) -> None:
+        if ds.ref in self._primary and not ds.symlinks and "schema" not in ds.facets:
+            return  # the common repeat: nothing new about this identity
         self._primary.add(ds.ref)
         root = self._find(ds.ref)
         for alias in ds.symlinks:

@@ -240,7 +240,10 @@ class Dataset:
 
 @dataclass(frozen=True)
 class Node:
-    """A node of an upstream subgraph, ready for a layered drawing (layer 0 = the target)."""
+    """A node of an upstream subgraph, ready for a layered drawing (layer 0 = the target).
+
+    Ids: ``dataset:<namespace>:<name>``, ``job:<namespace>:<name>``,
+    ``field:<namespace>:<name>:<field>`` (see ``node_id``)."""
 
     id: str
     kind: Literal["job", "dataset", "field"]
@@ -270,6 +273,9 @@ class Upstream:
     """Hops from the target: a job writing the target is 1, a job writing its inputs 2, ..."""
     fallback_datasets: tuple[DatasetRef, ...] = ()
     """Datasets whose producers gave no column lineage (dataset level used there)."""
+    direction: Literal["upstream", "downstream"] = "upstream"
+    """``downstream`` results (``LineageGraph.downstream``) have negative layers: readers of the
+    target at -1, what they write at -2, so one drawing can hold both directions."""
 
     def to_polars(self) -> Any:
         """The nodes (id, kind, label, layer), one row each; edges are in ``edges``."""
@@ -338,3 +344,12 @@ def changes_to_polars(changes: list[Change]) -> Any:
         for c in changes
     ]
     return pl.DataFrame(rows, schema=schema)
+
+
+def node_id(ref: DatasetRef | JobRef | ColumnRef) -> str:
+    """The id a Node and an Edge use for a dataset, job or column."""
+    if isinstance(ref, ColumnRef):
+        return f"field:{ref.dataset.namespace}:{ref.dataset.name}:{ref.field}"
+    if isinstance(ref, JobRef):
+        return f"job:{ref.namespace}:{ref.name}"
+    return f"dataset:{ref.namespace}:{ref.name}"

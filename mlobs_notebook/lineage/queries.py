@@ -29,6 +29,7 @@ from mlobs_notebook.lineage.model import (
     Node,
     Upstream,
     flatten_fields,
+    node_id,
 )
 
 if TYPE_CHECKING:
@@ -51,16 +52,7 @@ class _Walk:
     job_outputs: dict[JobRef, set[DatasetRef]] = field(default_factory=dict)
 
 
-def _did(ref: DatasetRef) -> str:
-    return f"dataset:{ref.namespace}:{ref.name}"
-
-
-def _jid(ref: JobRef) -> str:
-    return f"job:{ref.namespace}:{ref.name}"
-
-
-def _fid(ref: ColumnRef) -> str:
-    return f"field:{ref.dataset.namespace}:{ref.dataset.name}:{ref.field}"
+_did = _jid = _fid = node_id
 
 
 def _walk(lg: LineageGraph, target: DatasetRef, column: str | None, depth: int | None) -> _Walk:
@@ -155,6 +147,40 @@ def upstream(lg: LineageGraph, target: DatasetRef, column: str | None, depth: in
         job_distance=dict(w.jobs),
         fallback_datasets=tuple(w.fallback),
     )
+
+
+def downstream(lg: LineageGraph, target: DatasetRef, depth: int | None) -> Upstream:
+    """Dataset level: the jobs that read ``target`` and what they write, hop after hop."""
+    if depth is not None and depth < 0:
+        raise InputError(f"depth must be None or >= 0, got {depth}")
+    datasets: dict[DatasetRef, int] = {target: 0}
+    jobs: dict[JobRef, int] = {}
+    edges: dict[tuple[str, str], str] = {}
+    queue: deque[tuple[DatasetRef, int]] = deque([(target, 0)])
+    while queue:
+        ds, d = queue.popleft()
+        if depth is not None and d >= depth:
+            continue
+        for job in lg.datasets[ds].readers if ds in lg.datasets else ():
+            edges[(_did(ds), _jid(job))] = "reads"
+            if job in jobs:
+                continue
+            jobs[job] = d + 1
+            for out in lg.jobs[job].outputs:
+                edges[(_jid(job), _did(out))] = "writes"
+                if out not in datasets:
+                    datasets[out] = d + 1
+                    queue.append((out, d + 1))
+    nodes = [Node(_did(d), "dataset", str(d), -2 * layer) for d, layer in datasets.items()]
+    nodes += [Node(_jid(j), "job", j.name, 1 - 2 * dist) for j, dist in jobs.items()]
+    return Upstream(
+        target=target, column=None,
+        jobs=tuple(sorted(jobs, key=lambda j: (jobs[j], j))),
+        datasets=tuple(sorted((d for d in datasets if d != target), key=lambda d: (datasets[d], d))),
+        columns=(), nodes=tuple(nodes),
+        edges=tuple(Edge(s, t, k) for (s, t), k in edges.items()),  # type: ignore[arg-type]
+        column_level=False, note=None, job_distance=jobs, direction="downstream",
+    )  # fmt: skip
 
 
 def _check_column(lg: LineageGraph, target: DatasetRef, column: str) -> None:

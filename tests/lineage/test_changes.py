@@ -164,3 +164,19 @@ def test_results_as_polars_frames(graph, mini_world):
     nodes = graph.upstream(FEATURES).to_polars()
     assert nodes.filter(nodes["layer"] == 0)["kind"].to_list() == ["dataset"]
     assert set(nodes["kind"]) == {"dataset", "job"}
+
+
+def test_downstream_one_hop_and_node_ids(graph):
+    from mlobs_notebook.lineage import node_id
+
+    down = graph.downstream(SESSIONS, depth=1)
+    assert down.direction == "downstream" and [j.name for j in down.jobs] == ["churn_features_daily.build_features"]
+    assert down.datasets == (FEATURES,)
+    layers = {n.id: n.layer for n in down.nodes}
+    assert layers[node_id(SESSIONS)] == 0 and layers[node_id(FEATURES)] == -2
+    assert layers[node_id(JobRef("churn-airflow", "churn_features_daily.build_features"))] == -1
+    full = graph.downstream(RAW)
+    assert FEATURES in full.datasets and SESSIONIZE in full.jobs
+    up = graph.upstream(FEATURES, "user_session_count_7d")
+    ids = {n.id for n in up.nodes}
+    assert node_id(SESSIONIZE) in ids and {e.source for e in up.edges} | {e.target for e in up.edges} <= ids
