@@ -1,0 +1,489 @@
+"""The promotion gate: check a candidate run, then register it and point an alias at it.
+
+``promote(run_id, model, metric="auc", min_value=0.90)`` runs every check and writes nothing unless
+all of them pass. The checks, in order:
+
+- ``run_finished``: the run's status is FINISHED;
+- ``metric``: the run's metric meets ``min_value``;
+- ``training_data``: the run logged a training dataset input and its snapshot can be read;
+- ``null_rate``: no column of the training data is null more often than ``max_null_rate``;
+- ``drift``: the largest PSI of the training data against the training data of the model
+  holding ``production_alias`` stays under ``max_psi`` (passes when nothing holds that alias);
+- ``no_regression`` (with ``no_regression=True``): the metric is at least the production holder's.
+
+On success the run's logged model becomes a new version of ``model`` and ``alias`` points at it;
+the version that held ``alias`` keeps ``previous_<alias>``. The writes go in an order that a
+failure can undo (see :func:`_promote`); a rerun finds the run's version already holding the alias
+and changes nothing, and a rerun after an interrupted promotion reuses the version it created.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+import polars as pl
+
+from ._mlflow import connect, mlflow_errors
+from .errors import (
+    AliasNotFound,
+    MlobsError,
+    ModelNotFound,
+    NoDatasetInputs,
+    NoLoggedModel,
+    PromotionFailed,
+    RunNotFound,
+    SourceUnreadable,
+    UnknownMetric,
+)
+
+__all__ = ["GateCheck", "GateResult", "gate", "promote"]
+
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    """One check of the gate: what was measured (``figure``) against what was allowed (``limit``)."""
+
+    name: str
+    passed: bool
+    figure: float | str | None
+    limit: float | str | None
+    message: str
+
+    def line(self) -> str:
+        figure = _fmt(self.figure)
+        limit = f" (limit {_fmt(self.limit)})" if self.limit is not None else ""
+        return f"{'ok  ' if self.passed else 'FAIL'} {self.name:<14} {figure}{limit}: {self.message}"
+
+
+@dataclass(frozen=True)
+class GateResult:
+    """What the gate found and did. ``action``: ``promoted``, ``unchanged`` or ``rejected``."""
+
+    run_id: str
+    model: str
+    alias: str
+    checks: tuple[GateCheck, ...]
+    action: str
+    version: int | None = None
+    previous_version: int | None = None
+    stage: str | None = None
+    tracking_uri: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    @property
+    def failures(self) -> tuple[GateCheck, ...]:
+        return tuple(c for c in self.checks if not c.passed)
+
+    def summary(self) -> str:
+        head = f"run {self.run_id} for {self.model}@{self.alias}: "
+        if self.action == "rejected":
+            return head + f"REJECTED, {len(self.failures)} check(s) failed; nothing was written"
+        if self.action == "unchanged":
+            return head + f"PASS, v{self.version} already holds @{self.alias}; nothing changed"
+        previous = (
+            f"; v{self.previous_version} keeps @previous_{self.alias}" if self.previous_version else ""
+        )
+        stage = f"; stage {self.stage}" if self.stage else ""
+        return head + f"PASS, registered v{self.version} as @{self.alias}{previous}{stage}"
+
+    def to_polars(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "name": [c.name for c in self.checks],
+                "passed": [c.passed for c in self.checks],
+                "figure": [_fmt(c.figure) for c in self.checks],
+                "limit": [None if c.limit is None else _fmt(c.limit) for c in self.checks],
+                "message": [c.message for c in self.checks],
+            }
+        )
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{'✔' if c.passed else '✘'}</td><td>{escape(c.name)}</td>"
+            f"<td>{escape(_fmt(c.figure))}</td><td>{escape(_fmt(c.limit))}</td>"
+            f"<td>{escape(c.message)}</td></tr>"
+            for c in self.checks
+        )
+        return (
+            f"<p><b>{escape(self.summary())}</b></p><table><thead><tr><th></th><th>check</th>"
+            f"<th>figure</th><th>limit</th><th>message</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+
+
+def promote(
+    run_id: str,
+    model: str,
+    *,
+    metric: str = "auc",
+    min_value: float,
+    alias: str = "staging",
+    max_psi: float | None = 0.2,
+    max_null_rate: float | None = 0.05,
+    no_regression: bool = False,
+    production_alias: str = "production",
+    stage: str | None = None,
+    greater_is_better: bool = True,
+    tracking_uri: str | None = None,
+) -> GateResult:
+    """Check run ``run_id`` and, when every check passes, make its model ``model@alias``.
+
+    Bad input raises (an unknown run, a run without a logged model, a metric the run never
+    logged); a failed check never does: it is in the result, whose ``action`` is ``rejected``.
+    ``stage`` also moves the version to a legacy registry stage (``Staging``), warning
+    :class:`mlobs_notebook.models.StageDeprecated` with MLflow's deprecation message.
+    ``max_psi=None`` or ``max_null_rate=None`` skips that check.
+    """
+    client, uri = connect(tracking_uri)
+    with mlflow_errors(uri):
+        run = _get_run(client, run_id)
+        metrics = run.data.metrics
+        if metric not in metrics:
+            raise UnknownMetric(
+                f"run {run_id} logged no metric {metric!r}. Its metrics: "
+                f"{', '.join(sorted(metrics)) or 'none'}. Pass --metric with one of them."
+            )
+        source, model_id = _logged_model(client, run)
+        holder = _production_holder(model, production_alias, uri)
+        checks = _checks(
+            run, uri, metric, float(metrics[metric]), min_value, greater_is_better, holder,
+            production_alias, max_psi, max_null_rate, no_regression,
+        )
+        common = {"run_id": run_id, "model": model, "alias": alias, "checks": checks,
+                  "tracking_uri": uri}
+        if not all(c.passed for c in checks):
+            return GateResult(action="rejected", **common)
+        tags = {"mlobs.gate": "passed", "mlobs.gate.checks": json.dumps(
+            {c.name: _fmt(c.figure) for c in checks})}
+        action, version, previous = _promote(client, model, run_id, source, model_id, alias,
+                                             stage, tags)
+    return GateResult(action=action, version=version, previous_version=previous, stage=stage,
+                      **common)
+
+
+# ``mlobs_notebook.gate`` is this module, so the package exports the function as ``promote``
+gate = promote
+
+
+def _checks(
+    run: Any, uri: str, metric: str, value: float, min_value: float, greater_is_better: bool,
+    holder: Any, production_alias: str, max_psi: float | None, max_null_rate: float | None,
+    no_regression: bool,
+) -> tuple[GateCheck, ...]:
+    status = run.info.status
+    checks = [GateCheck("run_finished", status == "FINISHED", status, "FINISHED",
+                        "the run finished" if status == "FINISHED" else
+                        f"the run is {status}, not FINISHED: only a finished run can be promoted")]
+    ok = value >= min_value if greater_is_better else value <= min_value
+    checks.append(GateCheck("metric", ok, value, f"{'>=' if greater_is_better else '<='} {min_value:g}",
+                            f"{metric} = {value:.4f}"))
+    frame, check = _training_frame(run.info.run_id, uri)
+    checks.append(check)
+    if max_null_rate is not None:
+        checks.append(_null_check(frame, max_null_rate))
+    if max_psi is not None:
+        checks.append(_drift_check(frame, holder, production_alias, max_psi, run.info.run_id))
+    if no_regression:
+        checks.append(_regression_check(value, holder, metric, production_alias, greater_is_better))
+    return tuple(checks)
+
+
+def _training_frame(run_id: str, uri: str) -> tuple[pl.DataFrame | None, GateCheck]:
+    from .models import training_datasets
+
+    try:
+        records = training_datasets(run_id, tracking_uri=uri)
+    except NoDatasetInputs as exc:
+        return None, GateCheck("training_data", False, None, "a training dataset input", str(exc))
+    record = records[0]  # training context first
+    if record.context != "training":
+        return None, GateCheck("training_data", False, None, "a training dataset input",
+                               f"the run's dataset inputs have no context 'training' "
+                               f"(found {', '.join(repr(r.context) for r in records)})")
+    try:
+        frame = _collect(record)
+    except MlobsError as exc:
+        return None, GateCheck("training_data", False, None, "a readable snapshot",
+                               f"dataset {record.name!r} at {record.uri} cannot be read: {exc}")
+    return frame, GateCheck("training_data", True, frame.height, None,
+                            f"dataset {record.name!r} at {record.uri}: {frame.height} rows")
+
+
+def _collect(record: Any) -> pl.DataFrame:
+    from .snapshots import load_snapshot
+
+    try:
+        # the digest is not rechecked here: reading the snapshot is what the gate needs
+        return load_snapshot(record, check_digest=False).collect()
+    except MlobsError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a reader failing deep down is an unreadable source
+        raise SourceUnreadable(f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}") from exc
+
+
+def _null_check(frame: pl.DataFrame | None, limit: float) -> GateCheck:
+    if frame is None:
+        return GateCheck("null_rate", False, None, limit, "not checked: no readable training data")
+    if frame.height == 0:
+        return GateCheck("null_rate", False, None, limit, "the training data has no rows")
+    rates = {c: frame[c].null_count() / frame.height for c in frame.columns}
+    worst = sorted(rates.items(), key=lambda kv: (-kv[1], kv[0]))
+    column, rate = worst[0]
+    over = [f"{c} ({r:.1%})" for c, r in worst if r > limit]
+    message = (f"null rate over {limit:.1%} in {', '.join(over)}" if over
+               else f"highest null rate {rate:.1%} in {column}")
+    return GateCheck("null_rate", not over, rate, limit, message)
+
+
+def _drift_check(frame: pl.DataFrame | None, holder: Any, production_alias: str, limit: float,
+                 run_id: str) -> GateCheck:
+    if frame is None:
+        return GateCheck("drift", False, None, limit, "not checked: no readable training data")
+    if holder is None:
+        return GateCheck("drift", True, None, limit,
+                         f"no model holds @{production_alias}: nothing to compare against")
+    if holder.run_id == run_id:
+        return GateCheck("drift", True, 0.0, limit, f"the run already holds @{production_alias}")
+    from .drift import compute_drift
+    from .models import training_datasets
+
+    try:
+        baseline = _collect(training_datasets(holder, tracking_uri=holder.tracking_uri)[0])
+    except MlobsError as exc:
+        return GateCheck("drift", False, None, limit,
+                         f"the training data of {holder.name} v{holder.version} "
+                         f"(@{production_alias}) cannot be read: {exc}")
+    shared = [c for c in frame.columns if c in baseline.columns]
+    report = compute_drift(baseline.select(shared), frame.select(shared), consecutive=False,
+                           statistics=["population_stability_index"])
+    scores = (report.table.filter(pl.col("population_stability_index").is_not_null())
+              .select("column_name", "population_stability_index")
+              .sort("population_stability_index", "column_name", descending=[True, False]))
+    if scores.height == 0:
+        return GateCheck("drift", False, None, limit, "no column shared with the production "
+                         f"training data could be compared (columns: {', '.join(frame.columns)})")
+    over = [f"{c} ({v:.3f})" for c, v in scores.iter_rows() if v >= limit]
+    column, top = scores.row(0)
+    against = f"against the training data of {holder.name} v{holder.version} (@{production_alias})"
+    message = (f"PSI at or over {limit:g} in {', '.join(over)} {against}" if over
+               else f"highest PSI {top:.3f} in {column} {against}")
+    return GateCheck("drift", not over, float(top), limit, message)
+
+
+def _regression_check(value: float, holder: Any, metric: str, production_alias: str,
+                      greater_is_better: bool) -> GateCheck:
+    if holder is None:
+        return GateCheck("no_regression", True, None, None,
+                         f"no model holds @{production_alias}: nothing to regress against")
+    if metric not in holder.metrics:
+        return GateCheck("no_regression", False, None, None,
+                         f"{holder.name} v{holder.version} (@{production_alias}) has no metric "
+                         f"{metric!r} to compare with")
+    reference = holder.metrics[metric]
+    delta = (value - reference) if greater_is_better else (reference - value)
+    return GateCheck("no_regression", delta >= 0, delta, 0.0,
+                     f"{metric} {value:.4f} vs {reference:.4f} of {holder.name} v{holder.version} "
+                     f"(@{production_alias})")
+
+
+def _production_holder(model: str, alias: str, uri: str) -> Any:
+    from .models import load_production_model
+
+    try:
+        return load_production_model(model, alias=alias, tracking_uri=uri)
+    except (ModelNotFound, AliasNotFound):
+        return None
+
+
+def _logged_model(client: Any, run: Any) -> tuple[str, str | None]:
+    """The run's model as (source URI, logged model id): its latest LoggedModel (MLflow 3), else
+    an MLmodel under the run's ``model/`` artifacts (MLflow 2 style)."""
+    run_id = run.info.run_id
+    outputs = list(getattr(run.outputs, "model_outputs", None) or [])
+    if outputs:
+        latest = max(outputs, key=lambda o: (o.step or 0))
+        return f"models:/{latest.model_id}", latest.model_id
+    try:
+        logged = client.search_logged_models(
+            [run.info.experiment_id], filter_string=f"source_run_id = '{run_id}'")
+    except Exception as exc:  # noqa: BLE001 - older servers lack the logged model API
+        if _is_connection(exc):
+            raise
+        logged = []
+    if logged:
+        latest = max(logged, key=lambda m: m.creation_timestamp or 0)
+        return latest.model_uri, latest.model_id
+    try:
+        names = {a.path.rsplit("/", 1)[-1] for a in client.list_artifacts(run_id, "model")}
+    except Exception:  # noqa: BLE001 - a run without artifacts
+        names = set()
+    if "MLmodel" in names:
+        return f"runs:/{run_id}/model", None
+    raise NoLoggedModel(
+        f"run {run_id} logged no model, so there is nothing to register. Log one in the "
+        "training job (mlflow.<flavor>.log_model(model, name='model')) or pass the run that did."
+    )
+
+
+def _promote(client: Any, model: str, run_id: str, source: str, model_id: str | None,
+             alias: str, stage: str | None, tags: dict[str, str]) -> tuple[str, int, int | None]:
+    """Register and alias, in an order a failure can undo.
+
+    1. the registered model (created if missing), 2. the version (reused when an earlier,
+    interrupted promotion of this run created it), 3. ``previous_<alias>`` onto the current holder,
+    4. ``alias`` onto the version, 5. the legacy stage. Until step 4 nothing a reader follows has
+    changed; a failure undoes the steps done, newest first, and says what could not be undone.
+    """
+    holder = _alias_version(client, model, alias)
+    mine = _versions_of_run(client, model, run_id)
+    if holder is not None and holder.run_id == run_id and (
+            stage is None or holder.current_stage == stage):
+        return "unchanged", int(holder.version), None
+    undo: list[tuple[str, Any]] = []
+    try:
+        if not _exists(client, model):
+            client.create_registered_model(model)
+            undo.append((f"delete registered model {model}",
+                         lambda: client.delete_registered_model(model)))
+        if mine:
+            version = max(mine, key=lambda v: int(v.version))
+        else:
+            with _global_tracking(client):
+                version = client.create_model_version(model, source, run_id=run_id, tags=tags,
+                                                      model_id=model_id)
+            number = str(version.version)
+            undo.append((f"delete version {number}",
+                         lambda: client.delete_model_version(model, number)))
+        number = str(version.version)
+        previous = None
+        if holder is not None and str(holder.version) != number:
+            previous = int(holder.version)
+            _move_alias(client, model, f"previous_{alias}", str(holder.version), undo)
+        _move_alias(client, model, alias, number, undo)
+        if stage is not None:
+            _transition(client, model, number, stage, undo)
+    except Exception as exc:
+        raise PromotionFailed(_rollback(model, alias, undo, exc)) from exc
+    return "promoted", int(number), previous
+
+
+@contextlib.contextmanager
+def _global_tracking(client: Any) -> Iterator[None]:
+    """A sqlite registry resolves ``models:/<logged model id>`` through MLflow's global tracking
+    URI, not the client's; point it at our store for the call, then restore the caller's."""
+    import mlflow
+
+    previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
+    mlflow.set_tracking_uri(client.tracking_uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(previous)
+
+
+def _move_alias(client: Any, model: str, alias: str, version: str, undo: list) -> None:
+    old = _alias_version(client, model, alias)
+    client.set_registered_model_alias(model, alias, version)
+    if old is None:
+        undo.append((f"remove @{alias}", lambda: client.delete_registered_model_alias(model, alias)))
+    else:
+        old_version = str(old.version)
+        undo.append((f"point @{alias} back at v{old_version}",
+                     lambda: client.set_registered_model_alias(model, alias, old_version)))
+
+
+def _transition(client: Any, model: str, version: str, stage: str, undo: list) -> None:
+    from .models import StageDeprecated
+
+    before = client.get_model_version(model, version).current_stage or "None"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        client.transition_model_version_stage(model, version, stage)
+    undo.append((f"move v{version} back to stage {before}",
+                 lambda: client.transition_model_version_stage(model, version, before)))
+    mlflow_says = " ".join(str(w.message) for w in caught if issubclass(w.category, FutureWarning))
+    warnings.warn(StageDeprecated(
+        f"moved {model} v{version} to the legacy registry stage {stage!r}; MLflow deprecated "
+        f"stages in favour of aliases (the gate also set the alias). MLflow: {mlflow_says}".strip()
+    ), stacklevel=4)
+
+
+def _rollback(model: str, alias: str, undo: list, exc: Exception) -> str:
+    undone, left = [], []
+    for what, step in reversed(undo):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)  # undoing a stage move
+                step()
+            undone.append(what)
+        except Exception as again:  # noqa: BLE001 - reported in the message, the first error is raised
+            left.append(f"{what} ({type(again).__name__}: {str(again).splitlines()[0][:120]})")
+    reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    text = f"promoting to {model}@{alias} failed midway ({reason}). "
+    text += f"Rolled back: {', '.join(undone)}. " if undone else "Nothing had been written. "
+    if left:
+        text += (f"Could not undo: {'; '.join(left)}. Rerun the gate: it reuses the version and "
+                 "completes the alias moves.")
+    return text.strip()
+
+
+def _alias_version(client: Any, model: str, alias: str) -> Any:
+    try:
+        return client.get_model_version_by_alias(model, alias)
+    except Exception as exc:
+        if _is_connection(exc) or getattr(exc, "error_code", "") not in (
+                "RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE"):
+            raise
+        return None
+
+
+def _versions_of_run(client: Any, model: str, run_id: str) -> list[Any]:
+    if not _exists(client, model):
+        return []
+    versions = client.search_model_versions(f"run_id = '{run_id}'")
+    return [v for v in versions if v.name == model]
+
+
+def _exists(client: Any, model: str) -> bool:
+    try:
+        client.get_registered_model(model)
+    except Exception as exc:
+        if _is_connection(exc) or getattr(exc, "error_code", "") not in (
+                "RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"):
+            raise
+        return False
+    return True
+
+
+def _get_run(client: Any, run_id: str) -> Any:
+    try:
+        return client.get_run(run_id)
+    except Exception as exc:
+        if getattr(exc, "error_code", "") not in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND",
+                                                  "INVALID_PARAMETER_VALUE"):
+            raise
+        raise RunNotFound(f"no run {run_id!r} in the tracking store (deleted or never logged); "
+                          "pass the id of the candidate's training run") from exc
+
+
+def _is_connection(exc: Exception) -> bool:
+    from ._mlflow import _is_connection_error
+
+    return _is_connection_error(exc)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
