@@ -9,7 +9,8 @@ Edges follow the data: ``dataset -> job`` (kind ``reads``), ``job -> dataset`` (
 ``field -> field`` (``column``, with the set of ``jobs`` that declared it), ``field -> dataset``
 (``column_all``: an input field that affects every column, e.g. a filter), ``run -> job``
 (``run_of``), ``run -> version`` (``wrote``), ``version -> dataset`` (``version_of``).
-Every node has ``kind``; queries live in ``queries``.
+Every node has ``kind``. Queries (in ``queries``) walk ``lineage_graph``, the dataset/job/field
+part; ``graph`` adds runs and versions when first asked for.
 """
 
 from __future__ import annotations
@@ -74,8 +75,21 @@ class LineageGraph:
 
     def __init__(self, data: LineageData) -> None:
         self._data = data
-        self.graph = nx.DiGraph()
-        self._build()
+        self._lineage = self._build_lineage()
+        self._full: nx.DiGraph | None = None
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The whole graph: the lineage (datasets, jobs, fields) plus runs and dataset versions.
+        Built on first access, since queries only walk the lineage part."""
+        if self._full is None:
+            self._full = self._build_full()
+        return self._full
+
+    @property
+    def lineage_graph(self) -> nx.DiGraph:
+        """Datasets, jobs and fields only, with reads/writes/column edges (what queries walk)."""
+        return self._lineage
 
     # --- contents ----------------------------------------------------------------------------
     @property
@@ -188,18 +202,10 @@ class LineageGraph:
         return match_dataset(self, uri_or_name)
 
     # --- graph -------------------------------------------------------------------------------
-    def _build(self) -> None:
-        g = self.graph
+    def _build_lineage(self) -> nx.DiGraph:
+        g = nx.DiGraph()
         g.add_nodes_from((("dataset", ref), {"kind": "dataset"}) for ref in self.datasets)
         g.add_nodes_from((("job", ref), {"kind": "job"}) for ref in self.jobs)
-        g.add_nodes_from(
-            (("run", r.run_id), {"kind": "run", "state": r.state, "time": r.event_time}) for r in self.runs.values()
-        )
-        versions = [v for ds in self.datasets.values() for v in ds.versions if v.run_id is not None]
-        g.add_nodes_from((("version", v.dataset, v.run_id), {"kind": "version", "time": v.event_time}) for v in versions)
-        g.add_edges_from((("version", v.dataset, v.run_id), ("dataset", v.dataset), {"kind": "version_of"}) for v in versions)
-        g.add_edges_from((("run", v.run_id), ("version", v.dataset, v.run_id), {"kind": "wrote"}) for v in versions)
-        g.add_edges_from((("run", r.run_id), ("job", r.job), {"kind": "run_of"}) for r in self.runs.values())
         for ref, job in self.jobs.items():
             g.add_edges_from((("dataset", d), ("job", ref), {"kind": "reads"}) for d in job.inputs)
             g.add_edges_from((("job", ref), ("dataset", d), {"kind": "writes"}) for d in job.outputs)
@@ -220,3 +226,16 @@ class LineageGraph:
                 data["transformations"].update(edge.transformations)
             else:
                 g.add_edge(src, dst, kind=kind, jobs={job}, transformations=set(edge.transformations))
+        return g
+
+    def _build_full(self) -> nx.DiGraph:
+        g = self._lineage.copy()
+        g.add_nodes_from(
+            (("run", r.run_id), {"kind": "run", "state": r.state, "time": r.event_time}) for r in self.runs.values()
+        )
+        versions = [v for ds in self.datasets.values() for v in ds.versions if v.run_id is not None]
+        g.add_nodes_from((("version", v.dataset, v.run_id), {"kind": "version", "time": v.event_time}) for v in versions)
+        g.add_edges_from((("version", v.dataset, v.run_id), ("dataset", v.dataset), {"kind": "version_of"}) for v in versions)
+        g.add_edges_from((("run", v.run_id), ("version", v.dataset, v.run_id), {"kind": "wrote"}) for v in versions)
+        g.add_edges_from((("run", r.run_id), ("job", r.job), {"kind": "run_of"}) for r in self.runs.values())
+        return g

@@ -56,7 +56,7 @@ _did = _jid = _fid = node_id
 
 
 def _walk(lg: LineageGraph, target: DatasetRef, column: str | None, depth: int | None) -> _Walk:
-    g = lg.graph
+    g = lg.lineage_graph
     w = _Walk()
     w.datasets[target] = 0
     ds_queue: deque[tuple[DatasetRef, int]] = deque()
@@ -186,7 +186,7 @@ def downstream(lg: LineageGraph, target: DatasetRef, depth: int | None) -> Upstr
 def _check_column(lg: LineageGraph, target: DatasetRef, column: str) -> None:
     ds = lg.datasets[target]
     known = set(flatten_fields(ds.schema)) if ds.schema else set()
-    in_lineage = ("field", ColumnRef(target, column)) in lg.graph
+    in_lineage = ("field", ColumnRef(target, column)) in lg.lineage_graph
     if known and column not in known and not in_lineage:
         raise UnknownColumn(
             f"dataset {target} has no column {column!r}. Its columns: {', '.join(sorted(known))}."

@@ -180,3 +180,13 @@ def test_downstream_one_hop_and_node_ids(graph):
     up = graph.upstream(FEATURES, "user_session_count_7d")
     ids = {n.id for n in up.nodes}
     assert node_id(SESSIONIZE) in ids and {e.source for e in up.edges} | {e.target for e in up.edges} <= ids
+
+
+def test_full_graph_holds_runs_and_versions(graph, mini_world):
+    g = graph.graph
+    run = ("run", mini_world.sessionize_change_run)
+    version = ("version", SESSIONS, mini_world.sessionize_change_run)
+    assert g.nodes[run]["kind"] == "run" and g.nodes[version]["kind"] == "version"
+    assert g.edges[run, ("job", SESSIONIZE)]["kind"] == "run_of"
+    assert g.edges[run, version]["kind"] == "wrote" and g.edges[version, ("dataset", SESSIONS)]["kind"] == "version_of"
+    assert run not in graph.lineage_graph
