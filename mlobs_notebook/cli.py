@@ -50,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader (e.g. `| head`) went away; say nothing more
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

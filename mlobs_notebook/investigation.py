@@ -45,6 +45,7 @@ class Investigation:
     granularity: str
     current_source: str
     current_range: tuple[datetime | None, datetime | None]
+    trained_until: datetime | None
     drift: Any  # drift.DriftReport
     metric_name: str
     metric: pl.DataFrame  # date, value, run_id
@@ -237,9 +238,12 @@ def investigate(
     baseline = load_snapshot(training, check_digest=False)
     step("baseline", 0.25)
 
+    trained_until = (
+        baseline.select(pl.col(time_column).max()).collect().item()
+        if time_column in baseline.collect_schema().names() else None
+    )
     if current is None:
         current_source = training.source.at_latest().uri
-        trained_until = baseline.select(pl.col(time_column).max()).collect().item()
         current_frame = load_current(training.source.at_latest(), time_column, start=start, end=end)
         if start is None and trained_until is not None:
             current_frame = current_frame.filter(pl.col(time_column) > trained_until)
@@ -301,7 +305,7 @@ def investigate(
     return Investigation(
         model=record, dataset=training, snapshot_check=check, features=features,
         time_column=time_column, granularity=granularity, current_source=current_source,
-        current_range=current_range, drift=report, metric_name=metric, metric=series,
+        current_range=current_range, trained_until=trained_until, drift=report, metric_name=metric, metric=series,
         onsets=onsets, drop=drop, correlations=correlations,
         lineage_dataset=str(target) if target is not None else None, upstream=upstream,
         diagnosis=diagnosis, notes=tuple(notes), timings=timings, lineage=graph,
