@@ -82,8 +82,9 @@ class LineageData:
     canonical: dict[DatasetRef, DatasetRef]
     """Every known identity (symlinks included) -> its canonical dataset."""
     column_edges: tuple[tuple[ColumnEdge, JobRef | None, str | None], ...]
-    """(edge, job, run id) with canonical dataset refs, latest run per (edge, job) kept; job and
-    run are None for lineage declared outside a run (a DatasetEvent, a Marquez field node)."""
+    """(edge, job, run id) with canonical dataset refs, one per (edge, job), with a run that
+    declared it; job and run are None for lineage declared outside a run (a DatasetEvent, a
+    Marquez field node)."""
     problems: tuple[Problem, ...]
     event_count: int
 
@@ -218,6 +219,7 @@ class Merger:
         versions: dict[DatasetRef, list[DatasetVersion]] = {}
         edges: dict[tuple[ColumnEdge, JobRef | None], str | None] = {}
         cl_targets: set[DatasetRef] = set()
+        last_edges: dict[tuple[DatasetRef, JobRef], tuple[ColumnEdge, ...]] = {}
         for e, job in self._static_edges:
             e = ColumnEdge(ColumnRef(canon(e.source.dataset), e.source.field), canon(e.target),
                            e.target_field, e.transformations)  # fmt: skip
@@ -235,9 +237,12 @@ class Merger:
                     DatasetVersion(d.ref, run.run_id, run.job, run.event_time, run.state,
                                    d.schema, d.row_count, d.size_bytes, d.version)  # fmt: skip
                 )
-                for e in d.column_edges:
+                if d.column_edges and last_edges.get((d.ref, run.job)) is not d.column_edges:
+                    # the facet memo hands back the same tuple while a job repeats its lineage
+                    last_edges[(d.ref, run.job)] = d.column_edges
                     cl_targets.add(d.ref)
-                    edges[(e, run.job)] = run.run_id
+                    for e in d.column_edges:
+                        edges[(e, run.job)] = run.run_id
         for job, (s_in, s_out) in self._static_io.items():
             job_runs.setdefault(job, [])
             for ref in s_in:
