@@ -36,7 +36,7 @@ def add_parser(subparsers: Any) -> None:
                          help="the dataset: NAMESPACE/NAME (e.g. s3://lake/warehouse/t), or a table URI")  # fmt: skip
     changes.add_argument("--column", metavar="C", help="follow this column's lineage only")
     changes.add_argument("--since", metavar="T", help="start of the range (ISO date or timestamp; UTC if no offset)")
-    changes.add_argument("--until", metavar="T", help="end of the range (ISO date or timestamp; UTC if no offset)")
+    changes.add_argument("--until", metavar="T", help="end of the range (ISO date or timestamp; UTC if no offset; a bare date includes that day)")
     changes.add_argument("--depth", type=int, metavar="N", help="at most N jobs upstream")
     changes.set_defaults(run=run_changes)
 

@@ -190,3 +190,17 @@ def test_full_graph_holds_runs_and_versions(graph, mini_world):
     assert g.edges[run, ("job", SESSIONIZE)]["kind"] == "run_of"
     assert g.edges[run, version]["kind"] == "wrote" and g.edges[version, ("dataset", SESSIONS)]["kind"] == "version_of"
     assert run not in graph.lineage_graph
+
+
+def test_mlflow_dataset_sources_match_from_their_stored_json(graph):
+    import json
+
+    from mlobs_notebook.lineage import match_mlflow_source
+
+    stored = {"uri": "iceberg://mlobs_demo/features.user_activity_features@42", "catalog": "mlobs_demo",
+              "table": "features.user_activity_features", "snapshot_id": 42}  # fmt: skip
+    assert match_mlflow_source(graph, stored) == FEATURES
+    without_uri = {"catalog": "mlobs_demo", "table": "analytics.user_sessions"}
+    assert match_mlflow_source(graph, json.dumps(without_uri)) == SESSIONS
+    assert match_mlflow_source(graph, {"uri": "s3://elsewhere/x"}) is None
+    assert match_mlflow_source(graph, "s3://churn-lake/raw/sessions") == RAW
