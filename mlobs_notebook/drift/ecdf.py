@@ -57,13 +57,20 @@ class SortedReference:
 class SortedPair:
     """A reference and a current sample, both sorted, finite and non-null."""
 
-    def __init__(self, reference: SortedReference | np.ndarray, current: np.ndarray) -> None:
+    def __init__(
+        self,
+        reference: SortedReference | np.ndarray,
+        current: np.ndarray,
+        ranks: np.ndarray | None = None,
+    ) -> None:
+        """``ranks``, if known, is the count of reference values <= each current value."""
         if not isinstance(reference, SortedReference):
             reference = SortedReference(reference)
         self.reference = reference
         self.current = np.asarray(current, dtype=np.float64)
         self.n = reference.n
         self.m = len(self.current)
+        self._ranks = ranks
 
     @property
     def empty(self) -> bool:
@@ -75,11 +82,14 @@ class SortedPair:
         cur = self.current
         new = cur[1:] != cur[:-1]
         if new.all():  # the common case for continuous data: no ties to collapse
-            u, le_cur = cur, np.arange(1, self.m + 1)
+            u, le_cur, last = cur, np.arange(1, self.m + 1), None
         else:
             last = np.flatnonzero(np.append(new, True))
             u, le_cur = cur[last], last + 1
-        le_ref = np.searchsorted(self.reference.values, u, side="right")
+        if self._ranks is None:
+            le_ref = np.searchsorted(self.reference.values, u, side="right")
+        else:
+            le_ref = self._ranks if last is None else self._ranks[last]
         return u, le_cur, np.append(0, le_cur[:-1]), le_ref
 
     def ks_statistic(self) -> float:

@@ -111,8 +111,11 @@ def compute_drift(
     def one_column(c: str) -> tuple[list[Block], list[np.ndarray] | None]:
         kind = profile.kinds_[c]
         stats = [s for s in chosen if kind in s.kinds and (s.input == "counts" or s in sorted_stats)]
-        parts = sorter.segments(c) if sorter is not None and kind == "numeric" else None
-        return _column_blocks(c, profile, counts, parts, stats, consecutive, min_category_count), parts
+        parts = ranks = None
+        if sorter is not None and kind == "numeric":
+            parts, ranks = sorter.segments(c, profile.references_[c].values)
+        blocks = _column_blocks(c, profile, counts, parts, ranks, stats, consecutive, min_category_count)
+        return blocks, parts
 
     # numpy's sort and searchsorted release the GIL: columns run side by side on every core.
     with ThreadPoolExecutor(max_workers=max(1, min(len(compared), os.cpu_count() or 1))) as pool:
@@ -165,7 +168,17 @@ class _Sorter:
         self.order = np.argsort(window, kind="stable") if windows > 1 else None
         self.window = window[self.order] if self.order is not None else window
 
-    def segments(self, column: str) -> list[np.ndarray]:
+    def segments(
+        self, column: str, reference: np.ndarray | None = None
+    ) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
+        """Each window's sorted finite values and, given the sorted baseline, their ranks in it
+        (count of baseline values <= each value).
+
+        The ranks come from one search of the column's values in global order, which reads the
+        baseline sequentially, instead of one search per window, which jumps through it.
+        Ranks are monotone in the value, so sorting each window's ranks keeps them aligned
+        with its sorted values.
+        """
         values = self.data[column].cast(pl.Float64).to_numpy()
         if self.order is not None:
             values = values[self.order]
@@ -173,14 +186,24 @@ class _Sorter:
         values = values[keep]
         if self.windows == 1:
             values.sort()
-            return [values]
+            ranks = None if reference is None else np.searchsorted(reference, values, side="right")
+            return [values], None if ranks is None else [ranks]
+        ranks = None
+        if reference is not None:
+            by_value = np.argsort(values)
+            ranks = np.empty(len(values), dtype=np.int64)
+            ranks[by_value] = np.searchsorted(reference, values[by_value], side="right")
         bounds = np.searchsorted(self.window[keep], np.arange(self.windows + 1))
-        parts = []
+        parts, part_ranks = [], []
         for i in range(self.windows):
             part = values[bounds[i] : bounds[i + 1]]
             part.sort()
             parts.append(part)
-        return parts
+            if ranks is not None:
+                rank = ranks[bounds[i] : bounds[i + 1]]
+                rank.sort()
+                part_ranks.append(rank)
+        return parts, (part_ranks if ranks is not None else None)
 
 
 def _category_matrices(
@@ -243,6 +266,7 @@ def _column_blocks(
     profile: BaselineProfile,
     counts: Any,
     segments: list[np.ndarray] | None,
+    ranks: list[np.ndarray] | None,
     stats: list[Statistic],
     consecutive: bool,
     min_count: float,
@@ -264,7 +288,13 @@ def _column_blocks(
             values={
                 **_apply(stats, reference, current, categorical, min_count),
                 **(
-                    _apply_sorted(stats, [SortedPair(profile.references_[column], s) for s in segments])
+                    _apply_sorted(
+                        stats,
+                        [
+                            SortedPair(profile.references_[column], part, rank)
+                            for part, rank in zip(segments, ranks or [None] * len(segments), strict=True)
+                        ],
+                    )
                     if segments is not None
                     else {}
                 ),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from mlobs_notebook.drift.ecdf import SortedPair
 from mlobs_notebook.drift.registry import Statistic, register
@@ -12,17 +12,18 @@ from mlobs_notebook.drift.registry import Statistic, register
 def ks_test(pair: SortedPair) -> tuple[float, float]:
     """(statistic, p-value); the statistic equals ``scipy.stats.ks_2samp(...).statistic``.
 
-    The p-value is Smirnov's asymptotic one, equal to ``ks_2samp(..., method="asymp").pvalue``;
-    the exact p-value costs O(n * m) and adds nothing at the sample sizes of drift monitoring.
+    The p-value is the limiting Kolmogorov distribution at sqrt(n m / (n + m)) D, i.e.
+    ``scipy.stats.kstwobign.sf(D * sqrt(n * m / (n + m)))`` (a C ufunc, microseconds per window).
+    scipy's own asymptotic mode evaluates the finite-n distribution ``kstwo``, which costs
+    milliseconds per call and 1,800 calls for 90 windows x 20 columns. The limit is slightly
+    conservative: about 0.02 higher at 300 values per side, 0.004 at 10,000 (the tests bound it),
+    and both are ~0 when drift is real.
     """
     if pair.empty:
         return float("nan"), float("nan")
     d = pair.ks_statistic()
-    big, small = sorted([float(pair.n), float(pair.m)], reverse=True)
-    effective_n = np.round(big * small / (big + small))
-    if effective_n < 1:  # one value on each side: no distribution to speak of
-        return d, float("nan")
-    return d, float(np.clip(stats.kstwo.sf(d, effective_n), 0.0, 1.0))
+    n, m = float(pair.n), float(pair.m)
+    return d, float(np.clip(special.kolmogorov(d * np.sqrt(n * m / (n + m))), 0.0, 1.0))
 
 
 register(
