@@ -52,6 +52,10 @@ def check_feature_drift(
     stat = get_statistic(statistic)  # UnknownStatistic lists the valid names
     current = _current(table_uri, time_column, start, end, catalog_properties)
     reference = _baseline(baseline, catalog_properties, tracking_uri)
+    if time_column is not None and granularity is None:
+        # one window: the time column only filtered the rows; it is never a feature
+        current, reference = _without(current, time_column), _without(reference, time_column)
+        time_column = None
     thresholds: dict[str, Any] = {"population_stability_index": None, statistic: float(threshold)}
     report = compute_drift(
         reference, current, time_column=time_column, granularity=granularity, columns=columns,
@@ -77,6 +81,16 @@ def drift_scores(report: Any, statistic: str = "population_stability_index") -> 
     worst = pl.col(statistic).max() if stat.higher_is_drift else pl.col(statistic).min()
     grouped = rows.group_by("column_name").agg(worst.alias("score")).sort("column_name")
     return {c: float(v) for c, v in grouped.iter_rows()}
+
+
+def _without(frame: Any, column: str) -> Any:
+    if isinstance(frame, pl.LazyFrame) and column in frame.collect_schema().names():
+        return frame.drop(column)
+    if isinstance(frame, pl.DataFrame) and column in frame.columns:
+        return frame.drop(column)
+    if hasattr(frame, "to_numpy") and column in getattr(frame, "columns", ()):
+        return frame.drop(columns=[column])  # pandas
+    return frame  # a fitted profile
 
 
 def _current(table: Any, time_column: str | None, start: Any, end: Any,
