@@ -9,7 +9,8 @@
   ``{{ any(result) }}``) are told apart by job and time: a START opens a new run of that job, a
   terminal event closes the open one. Their id is ``"<job namespace>/<job name>@<first eventTime>"``.
 - A dataset's identity is ``(namespace, name)``; identities joined by a ``symlinks`` facet are one
-  dataset, named by the first identity seen as a primary one (not only as a symlink).
+  dataset, named by the identity that declared the symlinks (the physical location), else by the
+  first identity seen as a primary one.
 - Every non-DROP output of a run is a new dataset version tied to that run.
 """
 
@@ -96,6 +97,7 @@ class Merger:
         self._alias_parent: dict[DatasetRef, DatasetRef] = {}
         self._first_seen: dict[DatasetRef, int] = {}
         self._primary: set[DatasetRef] = set()
+        self._declares: set[DatasetRef] = set()  # identities that name others as their symlinks
         self._declared_schema: dict[DatasetRef, tuple[datetime, Any]] = {}  # raw schema facets
         self._static_io: dict[JobRef, tuple[set[DatasetRef], set[DatasetRef]]] = {}
         self.problems: list[Problem] = []
@@ -124,6 +126,8 @@ class Merger:
             return  # the common repeat: nothing new about this identity
         self._primary.add(ds.ref)
         root = self._find(ds.ref)
+        if ds.symlinks:
+            self._declares.add(ds.ref)
         for alias in ds.symlinks:
             other = self._find(alias)
             if other != root:
@@ -296,8 +300,10 @@ class Merger:
             groups.setdefault(self._find(ref), []).append(ref)
         out: dict[DatasetRef, DatasetRef] = {}
         for members in groups.values():
-            primaries = [m for m in members if m in self._primary] or members
-            chosen = min(primaries, key=self._first_seen.__getitem__)
+            # the physical identity (the one declaring the symlinks) names the dataset, whatever
+            # order the events came in; then any identity used as a primary one; then the first
+            preferred = [m for m in members if m in self._declares] or [m for m in members if m in self._primary]
+            chosen = min(preferred or members, key=self._first_seen.__getitem__)
             for m in members:
                 out[m] = chosen
         return out
