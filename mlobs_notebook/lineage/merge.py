@@ -38,6 +38,7 @@ from mlobs_notebook.lineage.model import (
     Run,
     RunEvent,
     RunLink,
+    make,
 )
 from mlobs_notebook.lineage.parse import _dict, _str, dataset_from_facets, parse_schema
 
@@ -238,8 +239,9 @@ class Merger:
             for d in run.outputs:
                 outs[d.ref] = None
                 versions.setdefault(d.ref, []).append(
-                    DatasetVersion(d.ref, run.run_id, run.job, run.event_time, run.state,
-                                   d.schema, d.row_count, d.size_bytes, d.version)  # fmt: skip
+                    make(DatasetVersion, dataset=d.ref, run_id=run.run_id, job=run.job, event_time=run.event_time,
+                         state=run.state, schema=d.schema, row_count=d.row_count, size_bytes=d.size_bytes,
+                         version=d.version)  # fmt: skip
                 )
                 if d.column_edges and last_edges.get((d.ref, run.job)) is not d.column_edges:
                     # the facet memo hands back the same tuple while a job repeats its lineage
@@ -325,7 +327,8 @@ class Merger:
         )
         error = _dict(rf.get("errorMessage"))
         nominal = _dict(rf.get("nominalTime"))
-        return Run(
+        return make(
+            Run,
             run_id=acc.run_id,
             job=acc.job,
             state=acc.state,  # type: ignore[arg-type]
@@ -336,7 +339,8 @@ class Merger:
             parent=parent,
             root=root,
             error_message=_str(error.get("message")),
-            definition=JobDefinition(
+            definition=make(
+                JobDefinition,
                 sql=_str(_dict(jf.get("sql")).get("query")),
                 source_code=_str(_dict(jf.get("sourceCode")).get("sourceCode")),
                 source_code_language=_str(_dict(jf.get("sourceCode")).get("language")),

@@ -7,12 +7,32 @@ its ``runId``. Everything here is plain data; parsing lives in ``parse``, mergin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime
 from typing import Any, Literal
 
 EventType = Literal["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"]
 ChangeKind = Literal["job_definition", "schema", "failure", "volume"]
+
+def make(cls: type[Any], **values: Any) -> Any:
+    """An instance of a frozen dataclass built without its generated ``__init__``, which sets
+    every field through ``object.__setattr__`` and made a 100,000-event load a second slower.
+    Only for the load's hot path; fields not given take their declared defaults."""
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _DEFAULTS[cls] = {
+            f.name: (f.default, f.default_factory) for f in fields(cls) if f.default is not MISSING or f.default_factory is not MISSING
+        }
+    obj = object.__new__(cls)
+    state = obj.__dict__
+    for name, (default, factory) in defaults.items():
+        if name not in values:
+            state[name] = factory() if default is MISSING else default
+    state.update(values)
+    return obj
+
+
+_DEFAULTS: dict[type, dict[str, tuple[Any, Any]]] = {}
 
 TERMINAL_STATES = frozenset({"COMPLETE", "ABORT", "FAIL"})
 FAILED_STATES = frozenset({"ABORT", "FAIL"})

@@ -28,6 +28,7 @@ from mlobs_notebook.lineage.model import (
     Problem,
     RunEvent,
     SchemaField,
+    make,
 )
 
 EVENT_TYPES = frozenset({"START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"})
@@ -165,7 +166,7 @@ def dataset_from_facets(
     """``memo`` (one per load) reuses the parsed schema and column lineage when a dataset's facet
     equals the one seen last for it: runs of a job repeat them, and dict equality is cheap."""
     if not facets:
-        return DatasetIO(canon(ref) if canon is not None else ref, facets)
+        return make(DatasetIO, ref=canon(ref) if canon is not None else ref, facets=facets)
     symlinks = []
     if "symlinks" in facets:
         for ident in _dict(facets["symlinks"]).get("identifiers") or ():
@@ -177,7 +178,8 @@ def dataset_from_facets(
     if "lifecycleStateChange" in facets:
         lifecycle = _str(_dict(facets["lifecycleStateChange"]).get("lifecycleStateChange"))
     if not full:
-        return DatasetIO(ref, facets, None, tuple(symlinks), lifecycle.upper() if lifecycle else None)
+        return make(DatasetIO, ref=ref, facets=facets, symlinks=tuple(symlinks),
+                    lifecycle=lifecycle.upper() if lifecycle else None)  # fmt: skip
     stats = _dict(facets.get("outputStatistics")) or _dict(facets.get("stats"))
     edges: tuple[ColumnEdge, ...] = ()
     if "columnLineage" in facets:
@@ -204,7 +206,8 @@ def dataset_from_facets(
             schema = parse_schema(raw)
             if memo is not None:
                 memo[(ref, "schema")] = (raw, schema)
-    return DatasetIO(
+    return make(
+        DatasetIO,
         ref=canon(ref) if canon is not None else ref,
         facets=facets,
         schema=schema,
@@ -279,7 +282,8 @@ def parse_event(obj: Any, *, source: str, line: int | None, problems: list[Probl
     event_type = obj.get("eventType", "OTHER")
     if not isinstance(event_type, str) or event_type.upper() not in EVENT_TYPES:
         raise EventError(f"unknown eventType {event_type!r}")
-    return RunEvent(
+    return make(
+        RunEvent,
         event_type=event_type.upper(),  # type: ignore[arg-type]
         event_time=event_time,
         run_id=run_id.lower() if not placeholder else run_id,
