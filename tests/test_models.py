@@ -6,6 +6,7 @@ Every test runs on a private copy of one template sqlite store (tests/mlflow_fix
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import subprocess
 import sys
@@ -285,3 +286,38 @@ def test_server_gives_the_same_records(mlflow_server, mlflow_template):
         load_production_model(MODEL, alias="champion", tracking_uri=url)
     with pytest.raises(ModelNotFound, match="Known models: churn_model, no_data_model"):
         load_production_model("nope", tracking_uri=url)
+
+
+def test_a_server_that_stops_answering_fails_within_10s_naming_it():
+    """/health answers, the API hangs: MLflow's own retries would wait minutes."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    release = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server protocol
+            if self.path != "/health":
+                release.wait(30)
+            with contextlib.suppress(OSError):  # the client has given up by then
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"OK")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    uri = f"http://127.0.0.1:{server.server_address[1]}"
+    import mlflow.tracking  # noqa: F401 - the first import takes seconds; time the waiting only
+
+    try:
+        started = time.monotonic()
+        with pytest.raises(TrackingUnreachable, match=uri):
+            load_production_model(MODEL, tracking_uri=uri)
+        assert time.monotonic() - started < 10
+    finally:
+        release.set()
+        server.shutdown()
+        server.server_close()
