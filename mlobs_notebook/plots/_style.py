@@ -18,11 +18,25 @@ FAILED = "#e45756"
 SUSPECT = "#7b3294"
 
 
+_AXIS = {"gridcolor": "#ebf0f8", "linecolor": "#ebf0f8", "zerolinecolor": "#ebf0f8", "automargin": True}
+# A small explicit template: figures look the same whatever pio.templates.default a notebook set,
+# and plotly does not deep-copy a full named template (most of a figure's build time) each time.
+TEMPLATE = {
+    "layout": {
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "font": {"color": "#2a3f5f"},
+        "hoverlabel": {"align": "left"},
+        "xaxis": _AXIS,
+        "yaxis": _AXIS,
+    }
+}
+
+
 def base_layout(title: str, **extra: Any) -> dict[str, Any]:
-    # A fixed template keeps figures identical whatever pio.templates.default a notebook set.
     layout: dict[str, Any] = {
         "title": {"text": title, "x": 0.01, "xanchor": "left"},
-        "template": "plotly_white",
+        "template": TEMPLATE,
         "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
         "height": 360,
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
