@@ -43,6 +43,28 @@ def run(args: argparse.Namespace) -> int:
     )
     print(summary(manifest))
     sys.stdout.flush()
+    if args.build_only:
+        return 0
+    return investigate_world(manifest)
+
+
+def investigate_world(manifest) -> int:
+    """The main job on the demo world: investigate, print the verdict, write the postmortem."""
+    from pathlib import Path
+
+    from mlobs_notebook.commands.investigate import text_summary
+    from mlobs_notebook.investigation import investigate
+
+    print("\nInvestigating the production model ...", flush=True)
+    inv = investigate(
+        manifest.model, None, manifest.lineage_file, alias=manifest.alias,
+        tracking_uri=manifest.tracking_uri, time_column=manifest.time_column,
+        metric=manifest.metric, eval_filter=manifest.eval_filter,
+    )
+    report = inv.write(str(Path(manifest.path) / "postmortem.html"))
+    print(text_summary(inv))
+    print(f"\nVerdict: {inv.verdict} (expected for this scenario: {manifest.expected_verdict})")
+    print(f"Postmortem: {report}")
     return 0
 
 

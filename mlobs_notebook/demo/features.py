@@ -89,8 +89,8 @@ def day_features(
     hidden_onboarding = np.zeros(rows)
 
     if scenario == "data_drift":
-        # a partner cohort of brand-new users grows to 45% of the population over 3 weeks
-        share = 0.45 * _ramp(day, incident, 21)
+        # a partner cohort of brand-new users grows to half of the population within a week
+        share = 0.5 * _ramp(day, incident, 7)
         cohort = twist.random(rows) < share
         tenure = np.where(cohort, twist.integers(1, 30, size=rows), tenure)
         # the promotion keeps most of them, whatever their short tenure suggests

@@ -38,8 +38,8 @@ SCENARIOS: dict[str, Scenario] = {
             suspect_job=None,
             story=(
                 "From day D a partner promotion brings a growing cohort of brand-new users "
-                "(tenure under 30 days) whose churn the features do not explain. tenure_days "
-                "shifts gradually over three weeks; no pipeline changes."
+                "(tenure under 30 days, half of all users within a week) whose churn the "
+                "features do not explain. tenure_days shifts; no pipeline changes."
             ),
         ),
         Scenario(
