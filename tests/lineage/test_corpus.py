@@ -176,6 +176,12 @@ def test_spark(corpus):
     t1 = DatasetRef("hdfs://dataproc-producer-test-m", "/user/hive/warehouse/t1")
     assert all(v.job.name != "cl_i_test_application.drop_table" for v in dataproc.datasets[t1].versions)
     assert DatasetRef("hive://dataproc-producer-test-m:9083", "default.t1") in dataproc.datasets[t1].aliases
+    expected = corpus / "spark" / "ol-container-expected"
+    delta = load_lineage(complete([expected / "pysparkWriteDeltaTableVersionEnd.json"]))
+    (version,) = delta.datasets[DatasetRef("file", "/tmp/delta/versioned_table")].versions
+    assert version.version == "2"  # the dataset's own version facet, kept on our version record
+    dropped = load_lineage(complete([expected / "pysparkV2DropTableCompleteEvent.json"]))
+    assert dropped.runs == {} and len(dropped.problems) == 1  # no job name: a problem, even filled
     partial = load_lineage(corpus / "spark" / "ol-sparksql")
     assert [p.reason for p in partial.problems] == ["event skipped: RunEvent has no run.runId"] * 4
 
