@@ -151,25 +151,17 @@ def build_template(root: Path) -> MlflowWorld:
     client.create_registered_model(MODEL)
     client.create_model_version(MODEL, f"runs:/{v1_run}/model", run_id=v1_run)
 
-    previous = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
+    # a LoggedModel as log_model makes one, without its artifacts: investigating reads metadata
+    # only, and saving a real model would import the sklearn flavor (seconds)
+    logged = client.create_logged_model(experiment_id, name="model", source_run_id=v2_run)
+    client.finalize_logged_model(logged.model_id, "READY")
+    previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
+    mlflow.set_tracking_uri(uri)  # MLflow resolves a models:/ source through the global URI
     try:
-        from sklearn.linear_model import LogisticRegression
-
-        features = training.select("sessions_7d").to_numpy()
-        model = LogisticRegression().fit(features, training["is_churned"].to_numpy())
-        with mlflow.start_run(run_id=v2_run), warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
-            # mlflow.pyfunc warns about its own type hints when first imported
-            warnings.filterwarnings("ignore", message=".*Any type hint is inferred as AnyType")
-            info = mlflow.sklearn.log_model(
-                model, name="model", registered_model_name=MODEL,
-                pip_requirements=["scikit-learn"],
-            )
+        client.create_model_version(MODEL, f"models:/{logged.model_id}", run_id=v2_run,
+                                    model_id=logged.model_id)
     finally:
-        mlflow.set_tracking_uri(previous[0])
-        mlflow.set_registry_uri(previous[1])
+        mlflow.set_tracking_uri(previous)
     client.set_registered_model_alias(MODEL, "production", "2")
     client.set_registered_model_alias(MODEL, "challenger", "1")
     with warnings.catch_warnings():
@@ -211,7 +203,7 @@ def build_template(root: Path) -> MlflowWorld:
 
     return MlflowWorld(
         path=root, tracking_uri=uri, experiment_id=experiment_id, v1_run_id=v1_run,
-        v2_run_id=v2_run, no_data_run_id=no_data, logged_model_id=info.model_id,
+        v2_run_id=v2_run, no_data_run_id=no_data, logged_model_id=logged.model_id,
         parquet_path=parquet_path, training_frame=training, iceberg_catalog="fixcat",
         iceberg_table="features.activity", iceberg_properties=props,
         iceberg_training_snapshot=training_snapshot, iceberg_latest_snapshot=latest_snapshot,
