@@ -66,6 +66,10 @@ def _natural(p: Path) -> list[Any]:
 
 
 def _expand(label: str, line: int | None, obj: Any) -> Iterator[RawItem]:
+    if isinstance(obj, list):  # a batch of events on one line (or one array in a folder's file)
+        for item in obj:
+            yield from _expand(label, line, item)
+        return
     if is_marquez_response(obj):
         for ev in marquez_to_events(obj):
             if "_invalid" in ev:

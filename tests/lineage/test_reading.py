@@ -90,6 +90,14 @@ def test_folder_of_event_files_and_arrays_keep_line_numbers(tmp_path):
     assert problem.source.endswith("arr.json") and problem.line == second_element_line and "job" in problem.reason
 
 
+def test_a_batch_of_events_on_one_line(tmp_path):
+    path = tmp_path / "batch.jsonl"
+    path.write_text(json.dumps([event(RUN_A, "START", "2024-05-01T09:00:00Z"), event(RUN_A), 42]) + "\n")
+    g = load_lineage(path)
+    assert g.runs[RUN_A].event_count == 2
+    assert [(p.line, p.reason) for p in g.problems] == [(1, "event skipped: expected a JSON object, got int")]
+
+
 def test_iterable_of_dicts_and_missing_paths(tmp_path):
     g = load_lineage([event(RUN_A), event(RUN_B, job="k")])
     assert len(g.jobs) == 2
