@@ -92,7 +92,7 @@ def _from_file(path: Path) -> Iterator[RawItem]:
             first = fh.readline()
         stripped = first.strip()
         one_line_json = False
-        if stripped.startswith(b"{"):
+        if stripped[:1] in (b"{", b"["):
             try:
                 _loads(stripped)
                 one_line_json = True

@@ -92,9 +92,10 @@ def test_folder_of_event_files_and_arrays_keep_line_numbers(tmp_path):
 
 def test_a_batch_of_events_on_one_line(tmp_path):
     path = tmp_path / "batch.jsonl"
-    path.write_text(json.dumps([event(RUN_A, "START", "2024-05-01T09:00:00Z"), event(RUN_A), 42]) + "\n")
+    path.write_text(json.dumps([event(RUN_A, "START", "2024-05-01T09:00:00Z"), event(RUN_A), 42]) + "\n"
+                    + json.dumps([event(RUN_B)]) + "\n")  # fmt: skip
     g = load_lineage(path)
-    assert g.runs[RUN_A].event_count == 2
+    assert g.runs[RUN_A].event_count == 2 and RUN_B in g.runs
     assert [(p.line, p.reason) for p in g.problems] == [(1, "event skipped: expected a JSON object, got int")]
 
 
