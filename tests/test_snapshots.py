@@ -168,3 +168,42 @@ def test_source_from_uri_kinds():
     assert source_from_uri("https://h/x.csv").kind == "http"
     ref = source_from_uri("delta:///data/t@3")
     assert (ref.kind, ref.path, ref.version) == ("delta", "/data/t", 3)
+
+
+@pytest.mark.parametrize(
+    ("source_type", "stored", "expected"),
+    [
+        ("delta_table", '{"path": "file:///lake/t", "delta_table_version": 4}',
+         {"kind": "delta", "path": "/lake/t", "version": 4, "uri": "delta://file:///lake/t@4"}),
+        ("http", '{"url": "https://h/x.csv"}', {"kind": "http", "path": "https://h/x.csv"}),
+        ("s3", '{"uri": "s3://b/k.parquet"}', {"kind": "s3", "uri": "s3://b/k.parquet"}),
+        ("local", '{"uri": "/data/x.parquet"}', {"kind": "local", "path": "/data/x.parquet"}),
+        ("code", '{"tags": {"a": "b"}}', {"kind": "code", "path": None}),
+        ("iceberg", "iceberg://c/ns.t@5", {"kind": "iceberg", "snapshot_id": 5, "table": "ns.t"}),
+    ],
+)
+def test_parse_source_reads_mlflow_json_without_source_classes(source_type, stored, expected):
+    from mlobs_notebook.snapshots import parse_source
+
+    ref = parse_source(source_type, stored)
+    for field, value in expected.items():
+        assert getattr(ref, field) == value, field
+
+
+def test_a_source_kind_we_cannot_read_says_what_we_can(tmp_path):
+    from mlobs_notebook.snapshots import parse_source
+
+    with pytest.raises(SourceUnreadable, match="'code' are not supported. Supported: parquet/CSV"):
+        load_snapshot(parse_source("code", '{"tags": {}}'))
+
+
+def test_delta_through_the_delta_table_source_json(tmp_path):
+    from deltalake import write_deltalake
+
+    from mlobs_notebook.snapshots import parse_source
+
+    path = tmp_path / "d"
+    write_deltalake(str(path), _frame(0, 3).to_arrow())
+    write_deltalake(str(path), _frame(3, 3).to_arrow(), mode="append")
+    ref = parse_source("delta_table", f'{{"path": "{path}", "delta_table_version": 0}}')
+    assert_frame_equal(load_snapshot(ref).collect().sort("user_id"), _frame(0, 3))
