@@ -69,7 +69,20 @@ class Counts:
     moments: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
-def _moments(frame: pl.LazyFrame, numeric: Sequence[str], categorical: Sequence[str]) -> pl.LazyFrame:
+def _moments(
+    frame: pl.LazyFrame,
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    cumulative_edges: dict[str, np.ndarray] | None = None,
+) -> pl.LazyFrame:
+    """Per-window moments; with ``cumulative_edges``, also how many values reach each edge.
+
+    The cumulative counts give the bin counts by differences, so a streaming run needs this
+    one group-by over windows (one scan, memory bounded by the number of windows).
+    """
+    edges = cumulative_edges or {}
+    # NaN compares above everything in polars; as null it is counted by no edge.
+    not_nan = {c: pl.when(~_as_float(c).is_nan()).then(_as_float(c)) for c in edges}
     # Non-finite values become null first, so the moments skip them without a filter per moment.
     finite_only = frame.select(
         WINDOW,
@@ -77,6 +90,11 @@ def _moments(frame: pl.LazyFrame, numeric: Sequence[str], categorical: Sequence[
         *[missing(c, numeric=True).alias(f"{c}\x00missing") for c in numeric],
         *[(_as_float(c).is_nan() | _as_float(c).is_infinite()).alias(f"{c}\x00non_finite") for c in numeric],
         *[missing(c, numeric=False).alias(f"{c}\x00missing") for c in categorical],
+        *[
+            (not_nan[c] >= float(edge)).alias(f"{c}\x00ge{i}")
+            for c in edges
+            for i, edge in enumerate(edges[c])
+        ],
     )
     exprs = [pl.len().alias("__rows__")]
     for c in numeric:
@@ -90,6 +108,7 @@ def _moments(frame: pl.LazyFrame, numeric: Sequence[str], categorical: Sequence[
             x.max().alias(f"{c}\x00max"),
         ]
     exprs += [pl.col(f"{c}\x00missing").sum() for c in categorical]
+    exprs += [pl.col(f"{c}\x00ge{i}").sum() for c in edges for i in range(len(edges[c]))]
     return finite_only.group_by(WINDOW).agg(exprs)
 
 
@@ -101,29 +120,26 @@ def count_frame(
     *,
     streaming: bool,
 ) -> Counts:
-    """One collect of every aggregation; ``frame`` must carry the ``__window__`` column."""
+    """Every aggregation; ``frame`` must carry the ``__window__`` column.
+
+    In memory: one ``collect_all`` (bin keys per row, then ``np.bincount``). Streaming: the
+    queries are collected one at a time, because ``collect_all`` would cache the shared input
+    of the plans in memory (common subplan elimination), which is the whole table.
+    """
     numeric = list(numeric_edges)
     widths = {c: len(numeric_edges[c]) + 2 for c in numeric}
-    queries = [_moments(frame, numeric, categorical)]
-    if numeric:
-        keys = frame.select(*[_bin_key(c, numeric_edges[c], widths[c]) for c in numeric])
-        if streaming:  # bounded memory: one small group-by per column
-            queries.append(
-                pl.concat(
-                    [
-                        keys.group_by(pl.col(c).alias("key")).agg(pl.len().alias("n")).with_columns(column=pl.lit(c))
-                        for c in numeric
-                    ]
-                )
-            )
-        else:  # in memory: the keys are at hand, and bincount is faster than a group-by
-            queries.append(keys)
+    queries = [_moments(frame, numeric, categorical, numeric_edges if streaming else None)]
+    if numeric and not streaming:
+        queries.append(frame.select(*[_bin_key(c, numeric_edges[c], widths[c]) for c in numeric]))
     for c in categorical:
         # Cast to text so booleans, enums and integer codes share one category vocabulary.
         queries.append(
             frame.group_by(WINDOW, pl.col(c).cast(pl.String).alias("value")).agg(pl.len().alias("n"))
         )
-    results = pl.collect_all(queries, engine="streaming" if streaming else "auto")
+    if streaming:
+        results = [query.collect(engine="streaming") for query in queries]
+    else:
+        results = pl.collect_all(queries)
     moments_frame = results[0]
     index = moments_frame[WINDOW].to_numpy()
     rows = np.zeros(windows, dtype=np.int64)
@@ -142,16 +158,29 @@ def count_frame(
         values[index] = moments_frame[f"{c}\x00missing"].to_numpy()
         counts.moments[c] = {"missing": values, "non_finite": np.zeros(windows)}
     for c in numeric:
-        size = windows * widths[c]
         if streaming:
-            part = results[1].filter(pl.col("column") == c)
-            flat = np.bincount(part["key"].to_numpy(), weights=part["n"].to_numpy(), minlength=size)
+            counts.numeric[c] = _bins_from_cumulative(moments_frame, index, c, len(numeric_edges[c]), counts)
         else:
-            flat = np.bincount(results[1][c].to_numpy(), minlength=size)
-        counts.numeric[c] = flat.astype(np.int64).reshape(windows, widths[c])
-    for c, part in zip(categorical, results[1 + bool(numeric) :], strict=True):
+            flat = np.bincount(results[1][c].to_numpy(), minlength=windows * widths[c])
+            counts.numeric[c] = flat.reshape(windows, widths[c]).astype(np.int64)
+    for c, part in zip(categorical, results[1 + bool(numeric and not streaming) :], strict=True):
         counts.categorical[c] = _category_counts(part, windows)
     return counts
+
+
+def _bins_from_cumulative(
+    moments: pl.DataFrame, index: np.ndarray, column: str, edges: int, counts: Counts
+) -> np.ndarray:
+    """Bin counts from "values >= each edge": consecutive differences, then the null bin."""
+    present = counts.rows - counts.moments[column]["missing"].astype(np.int64)
+    reaching = np.zeros((counts.windows, edges + 2), dtype=np.int64)
+    reaching[:, 0] = present
+    for i in range(edges):
+        reaching[index, i + 1] = moments[f"{column}\x00ge{i}"].to_numpy()
+    matrix = np.zeros((counts.windows, edges + 2), dtype=np.int64)
+    matrix[:, : edges + 1] = reaching[:, : edges + 1] - reaching[:, 1 : edges + 2]
+    matrix[:, edges + 1] = counts.moments[column]["missing"].astype(np.int64)
+    return matrix
 
 
 def _category_counts(part: pl.DataFrame, windows: int) -> CategoryCounts:

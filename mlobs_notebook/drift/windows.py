@@ -88,8 +88,16 @@ def assign_windows(
     bounds = pl.DataFrame([starts]).with_columns(
         window_end=pl.col("window_start").dt.offset_by(granularity),
     )
+    zone = getattr(extent.schema["first"], "time_zone", None)
+    if zone in (None, "UTC") and first is not None:
+        # Fixed-length windows on a clock without DST: the index is arithmetic, no join.
+        step = int((bounds["window_end"][0] - bounds["window_start"][0]).total_seconds() * 1_000_000)
+        index = (start.dt.epoch("us") - int(starts.dt.epoch("us")[0])) // step
+        framed = frame.filter(time.is_not_null()).with_columns(index.cast(pl.Int32).alias(WINDOW))
+        return framed, Windows(bounds, granularity, int(nulls or 0))
+    # Local time zones have 23- and 25-hour days: look each window start up instead. The small
+    # table of starts is the join's build side.
     index = bounds.select("window_start", pl.int_range(pl.len(), dtype=pl.Int32).alias(WINDOW))
-    # Keep the window key's exact dtype (time unit, zone) so the join matches.
     index = index.with_columns(pl.col("window_start").cast(extent.schema["first"]))
     framed = frame.with_columns(start).join(index.lazy(), on="window_start", how="inner")
     return framed.drop("window_start"), Windows(bounds, granularity, int(nulls or 0))

@@ -59,6 +59,7 @@ def test_infinities_are_counted_and_binned_at_the_ends() -> None:
     assert row["non_finite_count"] == 4  # two +inf, one -inf, one NaN
     assert row["current_null_rate"] == pytest.approx(2 / 6)  # NaN and null are missing
     counts = report.bins.row(0, named=True)["current_counts"]
+    assert compute_drift(base, cur.lazy()).bins.equals(report.bins)  # the streaming counts agree
     assert counts[0] == 1 and counts[-2] == 2 and counts[-1] == 2 and sum(counts) == 6
     # the exact tests see the finite values only: here just 0.5
     assert row["ks_statistic"] == pytest.approx(stats.ks_2samp(np.linspace(-1, 1, 100), [0.5]).statistic)
