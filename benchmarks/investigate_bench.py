@@ -1,0 +1,63 @@
+"""Time `mlobs investigate` on the default demo world, whole process, and where the time goes.
+
+    .venv/bin/python benchmarks/investigate_bench.py [--world DIR] [--repeat 3]
+
+Builds the default world first if DIR holds none (and reports that build's time too: the
+foundation issue's goal is under 60 s). Goal for the investigation: under 15 s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--world", default="/tmp/mlobs-bench-world")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    world = Path(args.world)
+    if not (world / "manifest.json").exists():
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "mlobs_notebook.cli", "demo", "--out", str(world),
+                        "--build-only", "--force"], check=True, stdout=subprocess.DEVNULL)
+        print(f"demo world build (whole process): {time.perf_counter() - t0:.1f} s")
+    manifest = json.loads((world / "manifest.json").read_text())
+    print(f"world build as recorded: {manifest['build_seconds']} s, steps {manifest['timings']}")
+
+    walls = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        out = subprocess.run([sys.executable, "-m", "mlobs_notebook.cli", "investigate", "--demo", str(world),
+                              "--format", "json"], check=True, capture_output=True, text=True)
+        walls.append(time.perf_counter() - t0)
+        verdict = json.loads(out.stdout)["verdict"]
+    print(f"mlobs investigate --demo (whole process, {args.repeat} runs): median {statistics.median(walls):.2f} s, "
+          f"min {min(walls):.2f} s; verdict {verdict}")
+
+    code = (
+        "import time, json; t0 = time.perf_counter(); import mlflow, pyiceberg.catalog.sql, polars; "
+        "t1 = time.perf_counter(); "
+        "from mlobs_notebook.investigation import investigate; from mlobs_notebook.demo import Manifest; "
+        f"m = Manifest.load({str(world)!r}); "
+        "inv = investigate(m.model, None, m.lineage_file, tracking_uri=m.tracking_uri, time_column=m.time_column); "
+        "t2 = time.perf_counter(); "
+        "inv.write('/tmp/mlobs-bench-postmortem.html'); t3 = time.perf_counter(); "
+        "print(json.dumps({'imports': t1 - t0, 'investigate': t2 - t1, 'steps': inv.timings, 'report_html': t3 - t2}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    parts = json.loads(out.stdout.strip().splitlines()[-1])
+    print(f"  importing mlflow, pyiceberg, polars: {parts['imports']:.2f} s")
+    print(f"  investigate(): {parts['investigate']:.2f} s; steps: "
+          + ", ".join(f"{k} {v:.2f} s" for k, v in parts["steps"].items()))
+    print(f"  writing the HTML postmortem: {parts['report_html']:.2f} s")
+
+
+if __name__ == "__main__":
+    main()
