@@ -39,7 +39,12 @@ LINEAGE_DATASET = ("s3://churn-lake", "warehouse/features/user_activity_features
 
 def check_drift(data_interval_start=None, data_interval_end=None, ti=None, **_):
     """Branch: ``retrain`` when a feature drifted over the last week, else ``no_drift``."""
-    from mlobs_notebook import FeatureDriftDetected, check_feature_drift, emit_quality_facets, log_drift
+    from mlobs_notebook import (
+        FeatureDriftDetected,
+        check_feature_drift,
+        emit_quality_facets,
+        log_drift,
+    )
 
     try:
         report = check_feature_drift(

@@ -13,16 +13,13 @@ all of them pass. The checks, in order:
 
 On success the run's logged model becomes a new version of ``model`` and ``alias`` points at it;
 the version that held ``alias`` keeps ``previous_<alias>``. The writes go in an order that a
-failure can undo (see :func:`_promote`); a rerun finds the run's version already holding the alias
+failure can undo (see :func:`mlobs_notebook._promotion.promote_version`); a rerun finds the run's version already holding the alias
 and changes nothing, and a rerun after an interrupted promotion reuses the version it created.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -30,14 +27,12 @@ from typing import Any
 import polars as pl
 
 from ._mlflow import connect, mlflow_errors
+from ._promotion import get_run, logged_model, promote_version
 from .errors import (
     AliasNotFound,
     MlobsError,
     ModelNotFound,
     NoDatasetInputs,
-    NoLoggedModel,
-    PromotionFailed,
-    RunNotFound,
     SourceUnreadable,
     UnknownMetric,
 )
@@ -145,14 +140,14 @@ def promote(
     """
     client, uri = connect(tracking_uri)
     with mlflow_errors(uri):
-        run = _get_run(client, run_id)
+        run = get_run(client, run_id)
         metrics = run.data.metrics
         if metric not in metrics:
             raise UnknownMetric(
                 f"run {run_id} logged no metric {metric!r}. Its metrics: "
                 f"{', '.join(sorted(metrics)) or 'none'}. Pass --metric with one of them."
             )
-        source, model_id = _logged_model(client, run)
+        source, model_id = logged_model(client, run)
         holder = _production_holder(model, production_alias, uri)
         checks = _checks(
             run, uri, metric, float(metrics[metric]), min_value, greater_is_better, holder,
@@ -164,8 +159,8 @@ def promote(
             return GateResult(action="rejected", **common)
         tags = {"mlobs.gate": "passed", "mlobs.gate.checks": json.dumps(
             {c.name: _fmt(c.figure) for c in checks})}
-        action, version, previous = _promote(client, model, run_id, source, model_id, alias,
-                                             stage, tags)
+        action, version, previous = promote_version(client, model, run_id, source, model_id,
+                                                    alias, stage, tags)
     return GateResult(action=action, version=version, previous_version=previous, stage=stage,
                       **common)
 
@@ -302,183 +297,6 @@ def _production_holder(model: str, alias: str, uri: str) -> Any:
         return load_production_model(model, alias=alias, tracking_uri=uri)
     except (ModelNotFound, AliasNotFound):
         return None
-
-
-def _logged_model(client: Any, run: Any) -> tuple[str, str | None]:
-    """The run's model as (source URI, logged model id): its latest LoggedModel (MLflow 3), else
-    an MLmodel under the run's ``model/`` artifacts (MLflow 2 style)."""
-    run_id = run.info.run_id
-    outputs = list(getattr(run.outputs, "model_outputs", None) or [])
-    if outputs:
-        latest = max(outputs, key=lambda o: (o.step or 0))
-        return f"models:/{latest.model_id}", latest.model_id
-    try:
-        logged = client.search_logged_models(
-            [run.info.experiment_id], filter_string=f"source_run_id = '{run_id}'")
-    except Exception as exc:  # noqa: BLE001 - older servers lack the logged model API
-        if _is_connection(exc):
-            raise
-        logged = []
-    if logged:
-        latest = max(logged, key=lambda m: m.creation_timestamp or 0)
-        return latest.model_uri, latest.model_id
-    try:
-        names = {a.path.rsplit("/", 1)[-1] for a in client.list_artifacts(run_id, "model")}
-    except Exception:  # noqa: BLE001 - a run without artifacts
-        names = set()
-    if "MLmodel" in names:
-        return f"runs:/{run_id}/model", None
-    raise NoLoggedModel(
-        f"run {run_id} logged no model, so there is nothing to register. Log one in the "
-        "training job (mlflow.<flavor>.log_model(model, name='model')) or pass the run that did."
-    )
-
-
-def _promote(client: Any, model: str, run_id: str, source: str, model_id: str | None,
-             alias: str, stage: str | None, tags: dict[str, str]) -> tuple[str, int, int | None]:
-    """Register and alias, in an order a failure can undo.
-
-    1. the registered model (created if missing), 2. the version (reused when an earlier,
-    interrupted promotion of this run created it), 3. ``previous_<alias>`` onto the current holder,
-    4. ``alias`` onto the version, 5. the legacy stage. Until step 4 nothing a reader follows has
-    changed; a failure undoes the steps done, newest first, and says what could not be undone.
-    """
-    holder = _alias_version(client, model, alias)
-    mine = _versions_of_run(client, model, run_id)
-    if holder is not None and holder.run_id == run_id and (
-            stage is None or holder.current_stage == stage):
-        return "unchanged", int(holder.version), None
-    undo: list[tuple[str, Any]] = []
-    try:
-        if not _exists(client, model):
-            client.create_registered_model(model)
-            undo.append((f"delete registered model {model}",
-                         lambda: client.delete_registered_model(model)))
-        if mine:
-            version = max(mine, key=lambda v: int(v.version))
-        else:
-            with _global_tracking(client):
-                version = client.create_model_version(model, source, run_id=run_id, tags=tags,
-                                                      model_id=model_id)
-            number = str(version.version)
-            undo.append((f"delete version {number}",
-                         lambda: client.delete_model_version(model, number)))
-        number = str(version.version)
-        previous = None
-        if holder is not None and str(holder.version) != number:
-            previous = int(holder.version)
-            _move_alias(client, model, f"previous_{alias}", str(holder.version), undo)
-        _move_alias(client, model, alias, number, undo)
-        if stage is not None:
-            _transition(client, model, number, stage, undo)
-    except Exception as exc:
-        raise PromotionFailed(_rollback(model, alias, undo, exc)) from exc
-    return "promoted", int(number), previous
-
-
-@contextlib.contextmanager
-def _global_tracking(client: Any) -> Iterator[None]:
-    """A sqlite registry resolves ``models:/<logged model id>`` through MLflow's global tracking
-    URI, not the client's; point it at our store for the call, then restore the caller's."""
-    import mlflow
-
-    previous = mlflow.get_tracking_uri() if mlflow.is_tracking_uri_set() else None
-    mlflow.set_tracking_uri(client.tracking_uri)
-    try:
-        yield
-    finally:
-        mlflow.set_tracking_uri(previous)
-
-
-def _move_alias(client: Any, model: str, alias: str, version: str, undo: list) -> None:
-    old = _alias_version(client, model, alias)
-    client.set_registered_model_alias(model, alias, version)
-    if old is None:
-        undo.append((f"remove @{alias}", lambda: client.delete_registered_model_alias(model, alias)))
-    else:
-        old_version = str(old.version)
-        undo.append((f"point @{alias} back at v{old_version}",
-                     lambda: client.set_registered_model_alias(model, alias, old_version)))
-
-
-def _transition(client: Any, model: str, version: str, stage: str, undo: list) -> None:
-    from .models import StageDeprecated
-
-    before = client.get_model_version(model, version).current_stage or "None"
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        client.transition_model_version_stage(model, version, stage)
-    undo.append((f"move v{version} back to stage {before}",
-                 lambda: client.transition_model_version_stage(model, version, before)))
-    mlflow_says = " ".join(str(w.message) for w in caught if issubclass(w.category, FutureWarning))
-    warnings.warn(StageDeprecated(
-        f"moved {model} v{version} to the legacy registry stage {stage!r}; MLflow deprecated "
-        f"stages in favour of aliases (the gate also set the alias). MLflow: {mlflow_says}".strip()
-    ), stacklevel=4)
-
-
-def _rollback(model: str, alias: str, undo: list, exc: Exception) -> str:
-    undone, left = [], []
-    for what, step in reversed(undo):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)  # undoing a stage move
-                step()
-            undone.append(what)
-        except Exception as again:  # noqa: BLE001 - reported in the message, the first error is raised
-            left.append(f"{what} ({type(again).__name__}: {str(again).splitlines()[0][:120]})")
-    reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
-    text = f"promoting to {model}@{alias} failed midway ({reason}). "
-    text += f"Rolled back: {', '.join(undone)}. " if undone else "Nothing had been written. "
-    if left:
-        text += (f"Could not undo: {'; '.join(left)}. Rerun the gate: it reuses the version and "
-                 "completes the alias moves.")
-    return text.strip()
-
-
-def _alias_version(client: Any, model: str, alias: str) -> Any:
-    try:
-        return client.get_model_version_by_alias(model, alias)
-    except Exception as exc:
-        if _is_connection(exc) or getattr(exc, "error_code", "") not in (
-                "RESOURCE_DOES_NOT_EXIST", "NOT_FOUND", "INVALID_PARAMETER_VALUE"):
-            raise
-        return None
-
-
-def _versions_of_run(client: Any, model: str, run_id: str) -> list[Any]:
-    if not _exists(client, model):
-        return []
-    versions = client.search_model_versions(f"run_id = '{run_id}'")
-    return [v for v in versions if v.name == model]
-
-
-def _exists(client: Any, model: str) -> bool:
-    try:
-        client.get_registered_model(model)
-    except Exception as exc:
-        if _is_connection(exc) or getattr(exc, "error_code", "") not in (
-                "RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"):
-            raise
-        return False
-    return True
-
-
-def _get_run(client: Any, run_id: str) -> Any:
-    try:
-        return client.get_run(run_id)
-    except Exception as exc:
-        if getattr(exc, "error_code", "") not in ("RESOURCE_DOES_NOT_EXIST", "NOT_FOUND",
-                                                  "INVALID_PARAMETER_VALUE"):
-            raise
-        raise RunNotFound(f"no run {run_id!r} in the tracking store (deleted or never logged); "
-                          "pass the id of the candidate's training run") from exc
-
-
-def _is_connection(exc: Exception) -> bool:
-    from ._mlflow import _is_connection_error
-
-    return _is_connection_error(exc)
 
 
 def _fmt(value: Any) -> str:

@@ -181,7 +181,7 @@ def _drift_run(client: Any, record: Any, digest: str) -> str:
 
 
 def _get_run(client: Any, run_id: str) -> Any:
-    from .gate import _get_run as get_run
+    from ._promotion import get_run
 
     return get_run(client, run_id)
 

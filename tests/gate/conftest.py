@@ -4,9 +4,10 @@
 experiment of its own:
 
 - ``good_run``: finished, auc 0.93, trained on the same rows as the production model (so PSI 0),
-  a model logged with ``mlflow.sklearn.log_model`` (found through the run's model outputs);
+  its LoggedModel recorded as the run's model output (as ``log_model`` does);
 - ``bad_run``: FAILED, auc 0.82, trained on shifted data with a third of ``plan`` null, a
   LoggedModel created through the client (found through ``search_logged_models``);
+- ``legacy_run``: finished, auc 0.95, its model an MLmodel under ``model/`` (MLflow 2 style);
 - ``@staging`` on version 1, so a promotion has a previous holder to keep.
 
 ``gate_world`` is a private copy of that store for one test (a file copy).
@@ -15,7 +16,6 @@ experiment of its own:
 from __future__ import annotations
 
 import shutil
-import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -32,6 +32,7 @@ class GateWorld:
     experiment_id: str
     good_run: str
     bad_run: str
+    legacy_run: str
     no_model_run: str
     production_run: str
     template: object
@@ -49,9 +50,8 @@ def _run_with_data(client, experiment_id: str, name: str, auc: float, frame: pl.
 
 
 def build_gate_world(template, root: Path) -> GateWorld:
-    import mlflow
+    from mlflow.entities import LoggedModelOutput
     from mlflow.tracking import MlflowClient
-    from sklearn.linear_model import LogisticRegression
 
     root.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(template.path / "mlflow.db", root / "mlflow.db")
@@ -63,21 +63,21 @@ def build_gate_world(template, root: Path) -> GateWorld:
 
     good = _run_with_data(client, experiment_id, "good", 0.93, template.training_frame,
                           root / "data" / "good.parquet")
-    previous = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    try:
-        training = template.training_frame
-        estimator = LogisticRegression().fit(training.select("sessions_7d").to_numpy(),
-                                             training["is_churned"].to_numpy())
-        with mlflow.start_run(run_id=good), warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer")
-            warnings.filterwarnings("ignore", message=".*Any type hint is inferred as AnyType")
-            mlflow.sklearn.log_model(estimator, name="model", pip_requirements=["scikit-learn"])
-    finally:
-        mlflow.set_tracking_uri(previous[0])
-        mlflow.set_registry_uri(previous[1])
+    # a LoggedModel and the run's model output, as log_model records them (its artifacts are not
+    # needed: the gate registers metadata, and saving a real model costs seconds of imports)
+    logged = client.create_logged_model(experiment_id, name="model", source_run_id=good)
+    client.finalize_logged_model(logged.model_id, "READY")
+    client.log_outputs(good, [LoggedModelOutput(logged.model_id, 0)])
     client.set_terminated(good)
+
+    # an MLflow 2 style run: the model is an MLmodel under the run's model/ artifacts
+    legacy = _run_with_data(client, experiment_id, "legacy", 0.95, template.training_frame,
+                            root / "data" / "legacy.parquet")
+    folder = root / "legacy-model" / "model"
+    folder.mkdir(parents=True)
+    (folder / "MLmodel").write_text("artifact_path: model\nflavors: {}\n")
+    client.log_artifacts(legacy, str(folder.parent))
+    client.set_terminated(legacy)
 
     shifted = template.training_frame.with_columns(
         (pl.col("sessions_7d") * 3 + 40).alias("sessions_7d"),
@@ -87,7 +87,7 @@ def build_gate_world(template, root: Path) -> GateWorld:
     logged = client.create_logged_model(experiment_id, name="model", source_run_id=bad)
     client.finalize_logged_model(logged.model_id, "READY")
     client.set_terminated(bad, status="FAILED")
-    return GateWorld(root, uri, experiment_id, good, bad, template.v1_run_id, template.v2_run_id,
+    return GateWorld(root, uri, experiment_id, good, bad, legacy, template.v1_run_id, template.v2_run_id,
                      template)
 
 

@@ -95,7 +95,8 @@ def test_passing_run_is_registered_aliased_and_keeps_previous_holder(gate_world,
     assert held["production"] == 2  # the gate never touches the production alias
     version = client.get_model_version(MODEL, "3")
     assert version.run_id == gate_world.good_run
-    assert version.source.startswith("models:/m-")  # the run's LoggedModel
+    model_id = client.get_run(gate_world.good_run).outputs.model_outputs[0].model_id
+    assert version.source == f"models:/{model_id}"  # the run's LoggedModel
     assert version.tags["mlobs.gate"] == "passed"
     assert json.loads(version.tags["mlobs.gate.checks"])["metric"] == "0.93"
 
@@ -206,7 +207,8 @@ def test_legacy_stage_transition_warns_with_mlflows_deprecation(gate_world):
     with pytest.warns(StageDeprecated, match="legacy registry stage 'Staging'") as caught:
         result = promote(gate_world.good_run, MODEL, min_value=0.9, stage="Staging",
                          tracking_uri=gate_world.tracking_uri)
-    assert "MLflow:" in str(caught[0].message) and "deprecated" in str(caught[0].message).lower()
+    # MLflow's own deprecation text is passed on, not only ours
+    assert "transition_model_version_stage`` is deprecated since" in str(caught[0].message)
     assert _client(gate_world.tracking_uri).get_model_version(MODEL, str(result.version)).current_stage == "Staging"
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a rerun does not transition again, so it does not warn
@@ -230,3 +232,11 @@ def test_failed_stage_transition_rolls_back_the_aliases(gate_world, monkeypatch)
                 tracking_uri=gate_world.tracking_uri)
 
     assert registry_state(gate_world.tracking_uri) == before
+
+
+def test_mlflow2_style_run_registers_its_model_folder(gate_world):
+    result = promote(gate_world.legacy_run, MODEL, min_value=0.9, tracking_uri=gate_world.tracking_uri)
+    assert result.action == "promoted"
+    version = _client(gate_world.tracking_uri).get_model_version(MODEL, str(result.version))
+    assert version.source == f"runs:/{gate_world.legacy_run}/model"
+    assert version.run_id == gate_world.legacy_run

@@ -150,9 +150,8 @@ def _file_transport(path):
 
 
 def test_quality_event_validates_and_shows_the_failed_assertion_in_our_lineage(report, frames, tmp_path):
-    from ol_spec import validation_errors
-
     from conftest import shared_path
+    from ol_spec import validation_errors
 
     spec = shared_path("openlineage-spec")
     events = tmp_path / "events.jsonl"
