@@ -51,7 +51,12 @@ def _groups(upstream: Upstream) -> dict[int, list[tuple[Node, list[Node]]]]:
 
 
 def layout_positions(upstream: Upstream) -> dict[str, tuple[float, float]]:
-    """Node id -> (x, y): x grows from the sources (left) to the target (right)."""
+    """Node id -> (x, y): x grows from the sources (left) to the target (right).
+
+    Layers are ordered outwards from the target by the mean height of the neighbours already
+    placed, then refined by sweeps back and forth over all neighbours (the usual barycentre
+    heuristic for crossings); ties keep kind and label order, so the drawing is deterministic.
+    """
     layers = _groups(upstream)
     if not layers:
         return {}
@@ -61,14 +66,14 @@ def layout_positions(upstream: Upstream) -> dict[str, tuple[float, float]]:
         neighbours[edge.target].add(edge.source)
     top = max(layers)
     pos: dict[str, tuple[float, float]] = {}
-    # from the target outwards, so each layer is ordered by the layer already placed beside it
-    for layer in sorted(layers, key=lambda k: (abs(k), k)):
-        def barycentre(group: tuple[Node, list[Node]]) -> tuple[float, str, str]:
-            ids = {group[0].id, *(f.id for f in group[1])}
-            ys = [pos[n][1] for i in ids for n in neighbours[i] if n in pos]
-            return (sum(ys) / len(ys) if ys else 0.0, group[0].kind, group[0].label)
 
-        groups = sorted(layers[layer], key=barycentre)
+    def place(layer: int) -> None:
+        def key(group: tuple[Node, list[Node]]) -> tuple[float, str, str]:
+            ids = {group[0].id, *(f.id for f in group[1])}
+            ys = [pos[n][1] for i in ids for n in neighbours[i] if n in pos and pos[n][0] != top - layer]
+            return (-(sum(ys) / len(ys)) if ys else 0.0, group[0].kind, group[0].label)  # highest first
+
+        groups = sorted(layers[layer], key=key)
         heights = [1.0 + _FIELD_STEP * len(fields) for _, fields in groups]
         y = sum(heights) / 2
         for (head, fields), height in zip(groups, heights, strict=True):
@@ -76,6 +81,13 @@ def layout_positions(upstream: Upstream) -> dict[str, tuple[float, float]]:
             for i, field in enumerate(fields):
                 pos[field.id] = (float(top - layer), y - 0.5 - _FIELD_STEP * (i + 1))
             y -= height
+
+    outwards = sorted(layers, key=lambda k: (abs(k), k))
+    for layer in outwards:
+        place(layer)
+    for _ in range(2):
+        for layer in [*reversed(outwards), *outwards]:
+            place(layer)
     return pos
 
 
@@ -169,19 +181,25 @@ def lineage_figure(
     note = [{"xref": "paper", "yref": "paper", "x": 0, "y": -0.02, "yanchor": "top", "showarrow": False,
              "align": "left", "font": {"size": 11, "color": "#555555"}, "text": key}]  # fmt: skip
     columns = max((x for x, _ in pos.values()), default=0) + 1
+    ys = [y for _, y in pos.values()]
     rows = max((len([p for p in pos.values() if p[0] == x]) for x in {p[0] for p in pos.values()}), default=1)
     layout = _style.base_layout(
         title or f"upstream of {what}",
         showlegend=True, annotations=note, hovermode="closest",
         height=max(320, 120 + 70 * rows), margin={"l": 20, "r": 20, "t": 60, "b": 60},
         xaxis={"visible": False, "range": [-0.6, columns - 0.4]},
-        yaxis={"visible": False},
+        # room above the top row for its labels
+        yaxis={"visible": False, "range": [min(ys, default=0) - 0.4, max(ys, default=0) + 0.6]},
     )
     return go.Figure(data=traces, layout=layout)
 
 
 def _short(node: Node) -> str:
+    """The label drawn beside a node (the hover has the full name): a dataset's last path part,
+    a job's task (``dag.task`` is how Airflow and dbt name jobs)."""
     label = node.label
-    if node.kind == "dataset":
-        label = label.rsplit("/", 1)[-1] if "/" in label else label
+    if node.kind == "dataset" and "/" in label:
+        label = label.rsplit("/", 1)[-1]
+    elif node.kind == "job" and "." in label:
+        label = label.rsplit(".", 1)[-1]
     return label if len(label) <= 28 else "..." + label[-25:]

@@ -47,6 +47,9 @@ _LOADER = """<script type="text/javascript">
     for (var i = 0; i < specs.length; i++) {
       var spec = JSON.parse(specs[i].textContent);
       var div = document.createElement("div");
+      // an empty div given to a responsive plot grows to the page; give it the figure's height
+      div.style.width = "100%%";
+      div.style.height = (spec.layout.height || 450) + "px";
       specs[i].parentNode.insertBefore(div, specs[i]);
       Plotly.newPlot(div, spec.data, spec.layout, spec.config);
     }

@@ -114,3 +114,29 @@ def test_expanding_down_adds_the_readers_to_the_right(column_path, demo_lineage)
     assert SESSIONIZE in {n.id for n in grown.nodes} and SESSIONIZE not in {n.id for n in one_hop.nodes}
     with pytest.raises(InputError, match="'up' or 'down'"):
         expand(up, demo_lineage, table, "sideways")
+
+
+def _crossings(up):
+    from mlobs_notebook.plots import layout_positions
+
+    pos = layout_positions(up)
+    segments = []
+    for e in up.edges:
+        if e.kind != "column":
+            (x0, y0), (x1, y1) = sorted([pos[e.source], pos[e.target]])
+            segments.append((x0, y0, x1, y1))
+    return sum(
+        1
+        for i, a in enumerate(segments)
+        for b in segments[i + 1 :]
+        if a[0] == b[0] and a[2] == b[2] and (a[1] - b[1]) * (a[3] - b[3]) < 0
+    )
+
+
+def test_the_layout_untangles_the_demo_pipeline(world, demo_lineage):
+    up = demo_lineage.upstream(target(world))
+    grown = expand(up, demo_lineage, f"dataset:{target_id(up)}", "down")
+    assert _crossings(up) == 0 and _crossings(grown) == 0
+    pos = lineage_figure(grown).data  # every node drawn once, at a distinct place
+    points = [(x, y) for t in pos if t.customdata for x, y in zip(t.x, t.y, strict=True)]
+    assert len(points) == len(set(points)) == len(grown.nodes)
