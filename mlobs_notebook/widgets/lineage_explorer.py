@@ -39,7 +39,8 @@ class LineageExplorer(Panel):
     """Explore the lineage upstream of ``dataset`` (or one ``column``) in ``graph``.
 
     ``since``/``until`` bound the changes, runs and versions shown (dates, inclusive);
-    ``highlight`` names suspect jobs; ``depth`` limits the first drawing (job hops).
+    ``highlight`` names suspect jobs; ``depth`` limits the first drawing (job hops). Expanding
+    starts from the selected node, or from the target when nothing is selected.
     """
 
     title = "Lineage explorer"
@@ -59,7 +60,7 @@ class LineageExplorer(Panel):
         self.graph = graph
         self.dataset = graph.resolve_dataset(dataset)
         self.depth = depth
-        self.highlight = tuple(highlight)
+        self._highlight = tuple(highlight)
         known = graph.datasets.get(self.dataset)
         fields = sorted(flatten_fields(known.schema)) if known is not None and known.schema else []
         if column is not None and column not in fields:
@@ -90,6 +91,16 @@ class LineageExplorer(Panel):
             self._output("lineage"),
             self.details,
         ]
+
+    @property
+    def highlight(self) -> tuple[Any, ...]:
+        """The suspect jobs ringed in the drawing; setting it redraws."""
+        return self._highlight
+
+    @highlight.setter
+    def highlight(self, jobs: Iterable[Any]) -> None:
+        self._highlight = tuple(jobs)
+        self._render()
 
     # --- queries (the graph answers; the panel only holds the answers) -------------------------
     def _column(self) -> str | None:

@@ -92,3 +92,23 @@ def test_changing_the_statistic_reranks_and_redraws_the_series(explorer, demo_dr
 def test_bad_arguments(demo_drift):
     with pytest.raises(UnknownColumn, match="Compared columns: user_session_count_7d"):
         DriftExplorer(demo_drift, feature="nope")
+
+
+def test_a_report_without_windows_and_consecutive_drift():
+    from datetime import datetime, timedelta
+
+    from mlobs_notebook import compute_drift
+
+    base = pl.DataFrame({"x": [float(i % 30) for i in range(600)]})
+    single = DriftExplorer(compute_drift(base, base.with_columns(pl.col("x") + 3)))
+    assert [v for _, v in single.window.options] == [ALL_WINDOWS]
+    assert sum(sent(single, "histogram")["data"][1]["customdata"]) == 600
+    days = [datetime(2026, 1, 1) + timedelta(days=i % 3) for i in range(600)]
+    cur = base.with_columns(t=pl.Series(days), x=pl.col("x") + pl.Series([float(i % 3) * 10 for i in range(600)]))
+    report = compute_drift(base, cur, time_column="t", granularity="1d")
+    explorer = DriftExplorer(report, drift_type="CONSECUTIVE")
+    assert ALL_WINDOWS not in [v for _, v in explorer.window.options]  # pooling needs one reference
+    hist = sent(explorer, "histogram")["data"]
+    assert hist[0]["name"] == "previous window"
+    rows = report.bins.filter((pl.col("drift_type") == "CONSECUTIVE") & (pl.col("window_start") == explorer.window.value))
+    assert hist[0]["customdata"] == rows["baseline_counts"][0].to_list()

@@ -95,3 +95,9 @@ def test_expand_down_then_reset(explorer, demo_lineage):
 def test_unknown_dataset_is_named(demo_lineage):
     with pytest.raises(UnknownDataset, match="no_such_table"):
         LineageExplorer(demo_lineage, "s3://nowhere/no_such_table")
+
+
+def test_setting_the_suspects_rings_them(explorer):
+    explorer.highlight = ["churn_features_daily.ingest_raw_sessions"]
+    assert rings(sent(explorer))["job:churn-airflow:churn_features_daily.ingest_raw_sessions"] == _style.SUSPECT
+    assert rings(sent(explorer))[SESSIONIZE] == _style.CHANGED
