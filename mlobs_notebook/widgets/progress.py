@@ -1,0 +1,92 @@
+"""Progress of long work (``investigate``, loading a large snapshot) shown where the user looks.
+
+``ProgressBar`` is the ``progress=`` callback of :func:`investigate`: ``bar(step, fraction)``.
+
+In a notebook it is one display output updated in place (``display_id``), holding an HTML
+``<progress>`` element and a plain-text bar. That is deliberately not an ipywidgets progress
+widget: display updates need no widget manager, so JupyterLab and VS Code show the bar moving,
+and a saved notebook (nbconvert HTML, GitHub's renderer) shows its last state as HTML or text
+instead of an empty widget placeholder. Outside IPython (a script, a console) it writes one line
+per step to stderr.
+"""
+
+from __future__ import annotations
+
+import html
+import sys
+import time
+from typing import Any, TextIO
+
+__all__ = ["ProgressBar"]
+
+_WIDTH = 30
+
+
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+class ProgressBar:
+    """``ProgressBar(title)(step, fraction)``: show that ``step`` is done and ``fraction`` (0..1)
+    of the work with it. ``mode`` is "display" (a notebook output updated in place) or "text"
+    (lines on ``stream``); by default "display" inside a Jupyter kernel, "text" elsewhere."""
+
+    def __init__(self, title: str = "Investigating", *, mode: str | None = None, stream: TextIO | None = None) -> None:
+        if mode not in (None, "display", "text"):
+            raise ValueError(f"mode must be 'display' or 'text', not {mode!r}")
+        self.title = title
+        self.mode = mode or ("display" if _in_kernel() else "text")
+        self.stream = stream
+        self.steps: list[tuple[str, float, float]] = []  # (step, fraction, seconds since start)
+        self._started = time.perf_counter()
+        self._handle: Any = None
+
+    @property
+    def fraction(self) -> float:
+        return self.steps[-1][1] if self.steps else 0.0
+
+    def __call__(self, step: str, fraction: float) -> None:
+        fraction = min(1.0, max(0.0, float(fraction)))
+        self.steps.append((step, fraction, round(time.perf_counter() - self._started, 3)))
+        if self.mode == "text":
+            print(self._text(), file=self.stream or sys.stderr, flush=True)
+            return
+        from IPython.display import display, update_display
+
+        if self._handle is None:
+            self._handle = display(self._bundle(), raw=True, display_id=True)
+        else:
+            update_display(self._bundle(), raw=True, display_id=self._handle.display_id)
+
+    def _status(self) -> str:
+        if not self.steps:
+            return "starting"
+        step, fraction, _seconds = self.steps[-1]
+        return "done" if fraction >= 1.0 else f"{step} done"
+
+    def _text(self) -> str:
+        filled = round(self.fraction * _WIDTH)
+        seconds = self.steps[-1][2] if self.steps else 0.0
+        return (f"{self.title} [{'#' * filled}{'.' * (_WIDTH - filled)}] {self.fraction:4.0%} "
+                f"{self._status()} ({seconds:.1f} s)")  # fmt: skip
+
+    def _html(self) -> str:
+        seconds = self.steps[-1][2] if self.steps else 0.0
+        done = ", ".join(f"{html.escape(s)} {t:.1f} s" for s, _f, t in self.steps)
+        return (
+            f"<div class='mlobs-progress'><b>{html.escape(self.title)}</b> "
+            f"<progress value='{self.fraction:.3f}' max='1' style='width:16em;vertical-align:middle'></progress> "
+            f"{self.fraction:.0%} {html.escape(self._status())} ({seconds:.1f} s)"
+            f"<div style='font-size:smaller;color:#666'>{done}</div></div>"
+        )
+
+    def _bundle(self) -> dict[str, str]:
+        return {"text/html": self._html(), "text/plain": self._text()}
+
+    def __repr__(self) -> str:
+        return f"<ProgressBar: {self._text()}>"

@@ -1,0 +1,55 @@
+"""ProgressBar: one notebook output updated in place in a kernel, lines of text elsewhere."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from mlobs_notebook.widgets.progress import ProgressBar
+
+
+def test_outside_a_kernel_each_step_is_a_line_of_text():
+    stream = io.StringIO()
+    bar = ProgressBar("Investigating", stream=stream)
+    assert bar.mode == "text"
+    bar("model", 0.1)
+    bar("drift", 0.6)
+    bar("diagnose", 1.7)  # clamped
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 3
+    assert lines[0].startswith("Investigating [###") and "10%" in lines[0] and "model done" in lines[0]
+    assert "60%" in lines[1] and lines[1].count("#") == 18
+    assert "100%" in lines[2] and lines[2].endswith(f"({bar.steps[-1][2]:.1f} s)") and "done" in lines[2]
+    assert [s for s, _f, _t in bar.steps] == ["model", "drift", "diagnose"] and bar.fraction == 1.0
+
+
+def test_a_bad_mode_is_refused():
+    with pytest.raises(ValueError, match="'display' or 'text'"):
+        ProgressBar(mode="widget")
+
+
+@pytest.mark.slow
+def test_in_a_kernel_the_bar_is_one_output_updated_in_place(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from mlobs_notebook.widgets.progress import ProgressBar\n"
+        "bar = ProgressBar('Loading <snapshot>')\n"
+        "bar('read', 0.25)\nbar('drift', 0.75)\nbar('diagnose', 1.0)\n"
+        "print(bar.mode)"
+    )]  # fmt: skip
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    client = NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    client.km_kwargs = {"kernel_cmd": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]}
+    client.execute()
+    outputs = nb.cells[0].outputs
+    displays = [o for o in outputs if o.output_type == "display_data"]
+    assert len(displays) == 1, outputs
+    html, text = displays[0].data["text/html"], displays[0].data["text/plain"]
+    assert "<progress value='1.000' max='1'" in html and "Loading &lt;snapshot&gt;" in html
+    assert "read" in html and "drift" in html and "diagnose" in html
+    assert "100%" in text and "#" * 30 in text
+    assert [o.text for o in outputs if o.output_type == "stream"] == ["display\n"]
