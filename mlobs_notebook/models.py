@@ -179,7 +179,7 @@ def training_datasets(
     inputs = list(run.inputs.dataset_inputs) if run.inputs else []
     if not inputs:
         raise NoDatasetInputs(
-            f"run {record.run_id} of {_describe(record)} logged no dataset inputs, so its training "
+            f"{_describe(record)} logged no dataset inputs, so its training "
             "data is unknown. Log it with mlflow.log_input(mlflow.data.from_pandas(df, "
             "source=...), context='training') in the training job."
         )
@@ -402,7 +402,8 @@ def _quote(value: str) -> str:
 
 
 def _describe(record: ModelVersionRecord) -> str:
-    return f"model {record.name!r} v{record.version}" if record.name else "the given run"
+    owner = f" of model {record.name!r} v{record.version}" if record.name else ""
+    return f"run {record.run_id}{owner}"
 
 
 def _html_table(rows: list[tuple[str, str]]) -> str:

@@ -170,7 +170,7 @@ def test_training_datasets_accepts_a_name(mlflow_world):
 
 
 def test_run_without_dataset_inputs(mlflow_world):
-    with pytest.raises(NoDatasetInputs, match=f"{mlflow_world.no_data_run_id}.*mlflow.log_input"):
+    with pytest.raises(NoDatasetInputs, match=f"run {mlflow_world.no_data_run_id} of model 'no_data_model' v1.*mlflow.log_input"):
         training_datasets(NO_DATA_MODEL, tracking_uri=mlflow_world.tracking_uri)
 
 
@@ -321,3 +321,33 @@ def test_a_server_that_stops_answering_fails_within_10s_naming_it():
         release.set()
         server.shutdown()
         server.server_close()
+
+
+def test_a_run_no_version_points_at(mlflow_world):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(mlflow_world.tracking_uri)
+    run = client.create_run(mlflow_world.experiment_id, tags={"purpose": "adhoc"}).info.run_id
+    client.log_param(run, "depth", "3")
+    record = load_production_model(run, tracking_uri=mlflow_world.tracking_uri)
+    assert (record.name, record.version, record.aliases, record.logged_model_id) == (None, None, (), None)
+    assert (record.run_id, record.params, record.tags["purpose"]) == (run, {"depth": "3"}, "adhoc")
+    assert record.uri == f"runs:/{run}"
+    with pytest.raises(NoDatasetInputs, match=f"^run {run} logged no dataset inputs"):
+        training_datasets(record)
+
+
+def test_promotion_candidates_when_lower_is_better(mlflow_world):
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(mlflow_world.tracking_uri)
+    losses = {}
+    for loss in (0.30, 0.25, 0.18, 0.41):
+        run = client.create_run(mlflow_world.experiment_id, tags={"kind": "loss"}).info.run_id
+        client.log_metric(run, "log_loss", loss)
+        losses[run] = loss
+    frame = promotion_candidates("churn", "log_loss", 0.30, min_improvement=0.05,
+                                 filter_string="tags.kind = 'loss'", greater_is_better=False,
+                                 tracking_uri=mlflow_world.tracking_uri)
+    assert frame["value"].to_list() == [0.18, 0.25]
+    assert frame["improvement"].to_list() == pytest.approx([0.12, 0.05])
