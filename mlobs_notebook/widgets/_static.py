@@ -43,6 +43,8 @@ _LOADER = """<script type="text/javascript">
   var w = window;
   if (!root) { return; }
   function draw(Plotly) {
+    var hint = root.querySelector(".mlobs-nojs");
+    if (hint) { hint.parentNode.removeChild(hint); }
     var specs = root.querySelectorAll('script[type="%(mime)s"]');
     for (var i = 0; i < specs.length; i++) {
       var spec = JSON.parse(specs[i].textContent);
@@ -143,9 +145,12 @@ def static_html(title: str, parts: Iterable[Any]) -> str:
     import plotly.offline as po
 
     div_id = f"mlobs-panel-{next(_ids)}"
-    body = []
-    for part in parts:
-        body.append(part if isinstance(part, str) else _figure_tag(part))
+    parts = list(parts)
+    figures = sum(not isinstance(part, str) for part in parts)
+    body = [part if isinstance(part, str) else _figure_tag(part) for part in parts]
+    # viewers that run no scripts (GitHub) still say what is missing; the loader removes this
+    hint = (f"<p class='mlobs-nojs'><i>{figures} figure(s) here are drawn by JavaScript, which this "
+            "viewer does not run; the tables above and below hold the same findings.</i></p>") if figures else ""  # fmt: skip
     prefix = ""
     if _state["plotlyjs"] == "inline" and not _state["inlined"]:
         prefix = _plotlyjs_inline()
@@ -155,5 +160,5 @@ def static_html(title: str, parts: Iterable[Any]) -> str:
                         "url": json.dumps(url + ".js"), "url_no_ext": json.dumps(url)}  # fmt: skip
     return (
         f'{prefix}<div id="{div_id}" class="mlobs-panel">'
-        f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>{''.join(body)}</div>{loader}"
+        f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>{hint}{''.join(body)}</div>{loader}"
     )
