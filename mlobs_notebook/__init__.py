@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 _EXPORTS: dict[str, str] = {
     "AliasNotFound": ".errors",
     "BaselineProfile": ".drift",
+    "CorrelationPanel": ".widgets.correlation",
     "DatasetRecord": ".models",
     "DriftExplorer": ".widgets",
     "DriftLog": ".writeback",
@@ -26,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "GateResult": ".gate",
     "IcebergDatasetSource": ".dataset_sources",
     "InputError": ".errors",
+    "InvestigationPanel": ".widgets.investigation_panel",
     "LineageExplorer": ".widgets",
     "LineageGraph": ".lineage",
     "MlobsError": ".errors",
@@ -34,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "ModelVersionRecord": ".models",
     "NoDatasetInputs": ".errors",
     "NoLoggedModel": ".errors",
+    "ProgressBar": ".widgets.progress",
     "PromotionFailed": ".errors",
     "RunNotFound": ".errors",
     "SnapshotChanged": ".snapshots",
