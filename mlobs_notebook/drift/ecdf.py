@@ -12,7 +12,7 @@ from functools import cached_property
 
 import numpy as np
 
-__all__ = ["SortedPair", "SortedReference", "sorted_quantiles"]
+__all__ = ["SortedPair", "SortedReference", "WindowedPairs", "sorted_quantiles"]
 
 
 def sorted_quantiles(values: np.ndarray, quantiles: np.ndarray | list[float]) -> np.ndarray:
@@ -134,3 +134,91 @@ class SortedPair:
         below = c * (t - a) - (g_t - ga)
         above = (gb - g_t) - c * (b - t)
         return float(head + np.sum(below + above) + tail)
+
+
+class WindowedPairs:
+    """Every window of one column against the same sorted reference, in whole-array operations.
+
+    ``values`` holds the windows' sorted finite values one after the other (window i in
+    ``values[bounds[i]:bounds[i + 1]]``) and ``ranks`` the count of reference values <= each.
+    The results equal :class:`SortedPair` window by window (the tests check it), without a
+    Python loop over windows.
+    """
+
+    def __init__(
+        self, reference: SortedReference, values: np.ndarray, ranks: np.ndarray, bounds: np.ndarray
+    ) -> None:
+        self.reference = reference
+        self.values = values
+        self.ranks = ranks
+        self.n = reference.n
+        self.m = np.diff(bounds)  # per window
+        self.windows = len(self.m)
+        self.bounds = bounds
+
+    @property
+    def empty(self) -> np.ndarray:
+        return (self.m == 0) | (self.n == 0)
+
+    @cached_property
+    def _distinct(self) -> tuple[np.ndarray, ...]:
+        """Per distinct value of each window: value, window, counts of current and reference
+        values <= it, and the current count strictly below it."""
+        v = self.values
+        window = np.repeat(np.arange(self.windows), self.m)
+        last = np.ones(len(v), dtype=bool)
+        last[:-1] = (v[1:] != v[:-1]) | (window[1:] != window[:-1])
+        idx = np.flatnonzero(last)
+        u, w = v[idx], window[idx]
+        le_cur = idx - self.bounds[w] + 1
+        lt_cur = np.zeros_like(le_cur)
+        same = w[1:] == w[:-1]
+        lt_cur[1:] = np.where(same, le_cur[:-1], 0)
+        return u, w, le_cur, lt_cur, self.ranks[idx]
+
+    def _per_window(self, values: np.ndarray, window: np.ndarray, reduce: np.ufunc) -> np.ndarray:
+        out = np.full(self.windows, np.nan)
+        if len(values) == 0:
+            return out
+        starts = np.flatnonzero(np.append(True, window[1:] != window[:-1]))
+        out[window[starts]] = reduce.reduceat(values, starts)
+        return out
+
+    def ks_statistic(self) -> np.ndarray:
+        if self.n == 0:
+            return np.full(self.windows, np.nan)
+        u, w, le_cur, lt_cur, le_ref = self._distinct
+        ref = self.reference.values
+        lt_ref = le_ref.copy()
+        tied = (le_ref > 0) & (ref[np.maximum(le_ref - 1, 0)] == u)
+        if tied.any():
+            lt_ref[tied] = np.searchsorted(ref, u[tied], side="left")
+        m = self.m[w]
+        gap = np.maximum(np.abs(le_cur * self.n - le_ref * m), np.abs(lt_cur * self.n - lt_ref * m))
+        return self._per_window(gap / (self.n * m), w, np.maximum)
+
+    def wasserstein(self) -> np.ndarray:
+        if self.n == 0:
+            return np.full(self.windows, np.nan)
+        u, w, le_cur, _, le_ref = self._distinct
+        if len(u) == 0:
+            return np.full(self.windows, np.nan)
+        ref = self.reference
+        r, n, total = ref.values, self.n, ref.cumulative_integral[-1] if ref.n else 0.0
+        g_u = ref.integral_at(u, le_ref)
+        first = np.append(True, w[1:] != w[:-1])
+        final = np.append(w[1:] != w[:-1], True)
+        result = np.full(self.windows, np.nan)
+        result[w[first]] = g_u[first]  # F_cur = 0 before a window's first value
+        result[w[final]] += (r[-1] - u[final]) - (total - g_u[final])  # F_cur = 1 after its last
+        inner = ~final[:-1]  # pairs of neighbouring values of the same window
+        a, b, ga, gb = u[:-1][inner], u[1:][inner], g_u[:-1][inner], g_u[1:][inner]
+        counts, m = le_cur[:-1][inner], self.m[w[:-1][inner]]
+        c = counts / m
+        rank = (counts * n + m - 1) // m
+        t = r[rank - 1]
+        g_t = np.where(t <= a, ga, np.where(t >= b, gb, ref.cumulative_integral[rank - 1]))
+        t = np.clip(t, a, b)
+        pieces = c * (t - a) - (g_t - ga) + (gb - g_t) - c * (b - t)
+        result += np.bincount(w[:-1][inner], weights=pieces, minlength=self.windows)
+        return result

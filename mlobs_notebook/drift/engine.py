@@ -21,7 +21,7 @@ import polars as pl
 from mlobs_notebook.drift.assemble import Block, assemble
 from mlobs_notebook.drift.binned import pool_rare
 from mlobs_notebook.drift.counts import count_frame
-from mlobs_notebook.drift.ecdf import SortedPair, SortedReference
+from mlobs_notebook.drift.ecdf import SortedPair, SortedReference, WindowedPairs
 from mlobs_notebook.drift.kinds import as_polars
 from mlobs_notebook.drift.profile import BaselineProfile
 from mlobs_notebook.drift.registry import Statistic, resolve
@@ -111,10 +111,12 @@ def compute_drift(
     def one_column(c: str) -> tuple[list[Block], list[np.ndarray] | None]:
         kind = profile.kinds_[c]
         stats = [s for s in chosen if kind in s.kinds and (s.input == "counts" or s in sorted_stats)]
-        parts = ranks = None
+        windowed = parts = None
         if sorter is not None and kind == "numeric":
-            parts, ranks = sorter.segments(c, profile.references_[c].values)
-        blocks = _column_blocks(c, profile, counts, parts, ranks, stats, consecutive, min_category_count)
+            values, ranks, bounds = sorter.segments(c, profile.references_[c].values)
+            windowed = WindowedPairs(profile.references_[c], values, ranks, bounds)
+            parts = [values[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+        blocks = _column_blocks(c, profile, counts, windowed, parts, stats, consecutive, min_category_count)
         return blocks, parts
 
     # numpy's sort and searchsorted release the GIL: columns run side by side on every core.
@@ -168,11 +170,10 @@ class _Sorter:
         self.order = np.argsort(window, kind="stable") if windows > 1 else None
         self.window = window[self.order] if self.order is not None else window
 
-    def segments(
-        self, column: str, reference: np.ndarray | None = None
-    ) -> tuple[list[np.ndarray], list[np.ndarray] | None]:
-        """Each window's sorted finite values and, given the sorted baseline, their ranks in it
-        (count of baseline values <= each value).
+    def segments(self, column: str, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(values, ranks, bounds): every window's finite values, sorted within the window and
+        laid end to end (window i in ``values[bounds[i]:bounds[i + 1]]``), and their ranks in
+        the sorted baseline (count of baseline values <= each value).
 
         The ranks come from one search of the column's values in global order, which reads the
         baseline sequentially, instead of one search per window, which jumps through it.
@@ -186,24 +187,16 @@ class _Sorter:
         values = values[keep]
         if self.windows == 1:
             values.sort()
-            ranks = None if reference is None else np.searchsorted(reference, values, side="right")
-            return [values], None if ranks is None else [ranks]
-        ranks = None
-        if reference is not None:
-            by_value = np.argsort(values)
-            ranks = np.empty(len(values), dtype=np.int64)
-            ranks[by_value] = np.searchsorted(reference, values[by_value], side="right")
+            bounds = np.array([0, len(values)])
+            return values, np.searchsorted(reference, values, side="right"), bounds
+        by_value = np.argsort(values)
+        ranks = np.empty(len(values), dtype=np.int64)
+        ranks[by_value] = np.searchsorted(reference, values[by_value], side="right")
         bounds = np.searchsorted(self.window[keep], np.arange(self.windows + 1))
-        parts, part_ranks = [], []
-        for i in range(self.windows):
-            part = values[bounds[i] : bounds[i + 1]]
-            part.sort()
-            parts.append(part)
-            if ranks is not None:
-                rank = ranks[bounds[i] : bounds[i + 1]]
-                rank.sort()
-                part_ranks.append(rank)
-        return parts, (part_ranks if ranks is not None else None)
+        for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+            values[start:end].sort()
+            ranks[start:end].sort()
+        return values, ranks, bounds
 
 
 def _category_matrices(
@@ -246,18 +239,21 @@ def _apply(
     return values
 
 
-def _apply_sorted(stats: list[Statistic], pairs: list[SortedPair]) -> dict[str, np.ndarray]:
+def _apply_sorted(stats: list[Statistic], pairs: WindowedPairs | list[SortedPair]) -> dict[str, np.ndarray]:
+    """Sorted statistics for every window: one call over all windows against the baseline, or
+    one call per pair for consecutive windows (each has its own reference)."""
     values: dict[str, np.ndarray] = {}
-    cache: dict[Any, list[Any]] = {}
+    cache: dict[Any, Any] = {}
     for s in stats:
         if s.input != "sorted":
             continue
         if s.compute not in cache:
-            cache[s.compute] = [s.compute(pair) for pair in pairs]
+            cache[s.compute] = s.compute(pairs) if isinstance(pairs, WindowedPairs) else [s.compute(p) for p in pairs]
         results = cache[s.compute]
-        values[s.name] = np.array(
-            [r if s.output is None else r[s.output] for r in results], dtype=np.float64
-        )
+        if isinstance(pairs, WindowedPairs):
+            values[s.name] = np.asarray(results if s.output is None else results[s.output], dtype=np.float64)
+        else:
+            values[s.name] = np.array([r if s.output is None else r[s.output] for r in results], dtype=np.float64)
     return values
 
 
@@ -265,8 +261,8 @@ def _column_blocks(
     column: str,
     profile: BaselineProfile,
     counts: Any,
+    windowed: WindowedPairs | None,
     segments: list[np.ndarray] | None,
-    ranks: list[np.ndarray] | None,
     stats: list[Statistic],
     consecutive: bool,
     min_count: float,
@@ -288,14 +284,8 @@ def _column_blocks(
             values={
                 **_apply(stats, reference, current, categorical, min_count),
                 **(
-                    _apply_sorted(
-                        stats,
-                        [
-                            SortedPair(profile.references_[column], part, rank)
-                            for part, rank in zip(segments, ranks or [None] * len(segments), strict=True)
-                        ],
-                    )
-                    if segments is not None
+                    _apply_sorted(stats, windowed)
+                    if windowed is not None
                     else {}
                 ),
             },

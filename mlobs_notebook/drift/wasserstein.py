@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from mlobs_notebook.drift.ecdf import SortedPair
+from typing import Any
+
+import numpy as np
+
+from mlobs_notebook.drift.ecdf import SortedPair, WindowedPairs
 from mlobs_notebook.drift.registry import Statistic, register
 
 
-def wasserstein(pair: SortedPair) -> tuple[float, float]:
+def wasserstein(pair: SortedPair | WindowedPairs) -> tuple[Any, Any]:
     """(distance, distance / std of the reference); equals ``scipy.stats.wasserstein_distance``.
 
     The normalised value is scale-free, so one threshold serves every feature. Its reference is
     the baseline for baseline drift and the previous window for consecutive drift; a constant
     reference (std 0) leaves it undefined (NaN).
     """
-    if pair.empty:
-        return float("nan"), float("nan")
     distance = pair.wasserstein()
     std = pair.reference.std
-    return distance, (distance / std if std > 0 else float("nan"))
+    return distance, (distance / std if std > 0 else distance * np.nan)
 
 
 register(

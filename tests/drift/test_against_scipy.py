@@ -101,3 +101,24 @@ def test_sorted_quantiles_equal_numpy() -> None:
         values = np.sort(rng.normal(size=size))
         qs = [0.0, 0.05, 0.1, 0.25, 0.5, 0.9, 1.0]
         assert sorted_quantiles(values, qs) == pytest.approx(np.quantile(values, qs), rel=1e-12, abs=1e-12)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_all_windows_at_once_equal_scipy_per_window(ties: bool) -> None:
+    from mlobs_notebook.drift.ecdf import SortedReference, WindowedPairs
+
+    rng = np.random.default_rng(21 + ties)
+    for _ in range(40):
+        draw = (lambda k: rng.integers(0, 7, k).astype(float)) if ties else (lambda k: rng.normal(0.3, 1.5, k))
+        reference = np.sort(draw(int(rng.integers(1, 80))))
+        parts = [np.sort(draw(int(rng.integers(0, 30)))) for _ in range(int(rng.integers(1, 6)))]
+        values = np.concatenate(parts)
+        bounds = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
+        pairs = WindowedPairs(SortedReference(reference), values, np.searchsorted(reference, values, "right"), bounds)
+        d, w = pairs.ks_statistic(), pairs.wasserstein()
+        for i, part in enumerate(parts):
+            if len(part) == 0:  # an empty window: undefined, not an error
+                assert np.isnan(d[i]) and np.isnan(w[i])
+                continue
+            assert d[i] == pytest.approx(stats.ks_2samp(reference, part).statistic, abs=1e-12)
+            assert w[i] == pytest.approx(stats.wasserstein_distance(reference, part), rel=1e-9, abs=1e-12)
