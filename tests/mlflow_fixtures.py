@@ -3,11 +3,15 @@
 - ``mlflow_template`` (session): builds a small MLflow world once (creating a sqlite store takes
   ~9 s), with the parquet file and Iceberg catalog its datasets point at.
 - ``mlflow_world``: a private copy of the template store for one test (a file copy, milliseconds).
-- ``mlflow_server`` (session, integration): a real ``mlflow server`` on 127.0.0.1 serving another
-  copy of the template; stopped by killing its process group.
+- ``mlflow_server`` (session, for ``integration`` tests): a real ``mlflow server`` on 127.0.0.1
+  serving another copy of the template, without its job runner
+  (``MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false``); stopped by killing its process group. When the
+  session holds a test that needs it, it starts as soon as the template exists, so its slow start
+  overlaps the sqlite tests.
 
-Register with ``pytest_plugins = ["mlflow_fixtures"]`` (tests/ is on sys.path under pytest's
-default rootdir-relative import mode) or import the fixtures into a test module.
+Register with ``pytest_plugins = ["tests.mlflow_fixtures"]`` (in tests/conftest.py, or in a test
+module, as tests/test_models.py does). Do not import the module before that line runs: pytest
+could then not rewrite its asserts.
 """
 
 from __future__ import annotations
@@ -212,8 +216,15 @@ def build_template(root: Path) -> MlflowWorld:
 
 
 @pytest.fixture(scope="session")
-def mlflow_template(tmp_path_factory) -> MlflowWorld:
-    return build_template(tmp_path_factory.mktemp("mlflow-template"))
+def mlflow_template(tmp_path_factory, request) -> MlflowWorld:
+    world = build_template(tmp_path_factory.mktemp("mlflow-template"))
+    if any("mlflow_server" in getattr(item, "fixturenames", ()) for item in request.session.items):
+        # the server takes many seconds to import and start: let it do so while the sqlite tests
+        # run, on the other core, instead of when the first integration test asks for it
+        server = MlflowServer(world, tmp_path_factory.mktemp("mlflow-server"))
+        request.addfinalizer(server.stop)
+        _EARLY_SERVERS[world.path] = server
+    return world
 
 
 @pytest.fixture
@@ -230,51 +241,70 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"mlflow server exited with {process.returncode} before answering")
-        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/health", timeout=1) as ok:
-            if ok.status == 200:
-                return
-        time.sleep(0.25)
-    raise TimeoutError(f"mlflow server at {url} did not answer /health within {timeout} s")
+class MlflowServer:
+    """``mlflow server`` over a copy of the template store, in its own process group."""
+
+    def __init__(self, world: MlflowWorld, folder: Path) -> None:
+        db = folder / "mlflow.db"
+        shutil.copyfile(world.path / "mlflow.db", db)
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        self.world = replace(world, tracking_uri=self.url)
+        self.log_path = folder / "server.log"
+        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+        command = [
+            sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{db}",
+            "--default-artifact-root", (folder / "artifacts").as_uri(),
+            "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        ]
+        self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed by stop()
+        self.process = subprocess.Popen(command, stdout=self._log, stderr=subprocess.STDOUT,
+                                        env=env, start_new_session=True)
+
+    def wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"mlflow server exited with {self.process.returncode} before answering:\n"
+                    + self.log_path.read_text(errors="replace")[-3000:]
+                )
+            with contextlib.suppress(OSError), urllib.request.urlopen(f"{self.url}/health", timeout=1) as ok:
+                if ok.status == 200:
+                    return
+            time.sleep(0.25)
+        raise TimeoutError(
+            f"mlflow server at {self.url} did not answer /health within {timeout} s:\n"
+            + self.log_path.read_text(errors="replace")[-3000:]
+        )
+
+    def stop(self) -> None:
+        if self._log.closed:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+        with contextlib.suppress(ProcessLookupError):  # workers that outlived the main process
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self._log.close()
+
+
+_EARLY_SERVERS: dict[Path, MlflowServer] = {}
 
 
 @pytest.fixture(scope="session")
 def mlflow_server(mlflow_template, tmp_path_factory):
     """A real ``mlflow server`` on 127.0.0.1 over a copy of the template store; yields (url, world)."""
-    folder = tmp_path_factory.mktemp("mlflow-server")
-    db = folder / "mlflow.db"
-    shutil.copyfile(mlflow_template.path / "mlflow.db", db)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
-    command = [
-        sys.executable, "-m", "mlflow", "server", "--backend-store-uri", f"sqlite:///{db}",
-        "--default-artifact-root", (folder / "artifacts").as_uri(),
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-    ]
-    log = open(folder / "server.log", "wb")  # noqa: SIM115 - closed after the server stops
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                               start_new_session=True)
+    server = _EARLY_SERVERS.pop(mlflow_template.path, None)
+    if server is None:
+        server = MlflowServer(mlflow_template, tmp_path_factory.mktemp("mlflow-server"))
     try:
-        _wait_healthy(url, process, timeout=90)
-        yield url, replace(mlflow_template, tracking_uri=url)
-    except BaseException:
-        log.flush()
-        sys.stderr.write((folder / "server.log").read_text(errors="replace")[-3000:])
-        raise
+        server.wait_healthy(timeout=120)
+        yield server.url, server.world
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-        with contextlib.suppress(ProcessLookupError):  # workers that outlived the main process
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
+        server.stop()
