@@ -207,3 +207,14 @@ def test_delta_through_the_delta_table_source_json(tmp_path):
     write_deltalake(str(path), _frame(3, 3).to_arrow(), mode="append")
     ref = parse_source("delta_table", f'{{"path": "{path}", "delta_table_version": 0}}')
     assert_frame_equal(load_snapshot(ref).collect().sort("user_id"), _frame(0, 3))
+
+
+def test_iceberg_dataset_source_loads_its_snapshot(iceberg_table):
+    from mlobs_notebook.dataset_sources import IcebergDatasetSource
+
+    props, (first, _, third) = iceberg_table
+    source = IcebergDatasetSource("snapcat", "ns.events", first, props)
+    assert_frame_equal(source.load().collect().sort("user_id"), _frame(0, 5))
+    ref = source_from_uri(source.uri, props)
+    assert load_current(ref).collect().height == 12  # the same table, at its newest snapshot
+    assert ref.at_latest().snapshot_id is None
