@@ -40,7 +40,8 @@ def metric_series(
     ``filter_string``, read through every page. ``date_from`` says which time a run belongs to:
     ``start_time``, ``end_time``, ``metric_timestamp`` (when the metric was logged), or a tag or
     param holding an ISO date (``tags.eval_date``). With ``run_id``, the series is that run's own
-    history of the metric instead (dated by each value's timestamp).
+    history of the metric instead (dated by each value's timestamp). When several runs (or
+    values) fall on one day, the last wins: latest time, then latest start time, then run id.
     """
     record = _as_record(model, tracking_uri)
     client, uri = connect(tracking_uri or record.tracking_uri)
