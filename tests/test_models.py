@@ -45,9 +45,12 @@ NO_DATA_MODEL = "no_data_model"
 
 
 def test_import_mlobs_notebook_imports_no_mlflow():
-    code = "import sys, mlobs_notebook, mlobs_notebook.models; print('mlflow' in sys.modules)"
+    code = (
+        "import sys, mlobs_notebook, mlobs_notebook.models, mlobs_notebook.evaluations, "
+        "mlobs_notebook.snapshots; print('mlflow' in sys.modules, 'pyiceberg' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.stdout.split() == ["False", "False"]
 
 
 def test_production_model_record(mlflow_world):
