@@ -66,9 +66,11 @@ def promote_version(client: Any, model: str, run_id: str, source: str, model_id:
             client.create_registered_model(model)
             undo.append((f"delete registered model {model}",
                          lambda: client.delete_registered_model(model)))
-        if mine:
+        if mine:  # registered before (by hand, or by a promotion that died): no duplicate
             version = max(mine, key=lambda v: int(v.version))
+            action = "aliased"
         else:
+            action = "promoted"
             with _global_tracking(client):
                 version = client.create_model_version(model, source, run_id=run_id, tags=tags,
                                                       model_id=model_id)
@@ -85,7 +87,7 @@ def promote_version(client: Any, model: str, run_id: str, source: str, model_id:
             _transition(client, model, number, stage, undo)
     except Exception as exc:
         raise PromotionFailed(_rollback(model, alias, undo, exc)) from exc
-    return "promoted", int(number), previous
+    return action, int(number), previous
 
 
 @contextlib.contextmanager

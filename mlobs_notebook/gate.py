@@ -59,7 +59,11 @@ class GateCheck:
 
 @dataclass(frozen=True)
 class GateResult:
-    """What the gate found and did. ``action``: ``promoted``, ``unchanged`` or ``rejected``."""
+    """What the gate found and did.
+
+    ``action``: ``promoted`` (a new version now holds the alias), ``aliased`` (the run's existing
+    version now holds it), ``unchanged`` (it already did) or ``rejected`` (a check failed).
+    """
 
     run_id: str
     model: str
@@ -89,7 +93,8 @@ class GateResult:
             f"; v{self.previous_version} keeps @previous_{self.alias}" if self.previous_version else ""
         )
         stage = f"; stage {self.stage}" if self.stage else ""
-        return head + f"PASS, registered v{self.version} as @{self.alias}{previous}{stage}"
+        done = "registered" if self.action == "promoted" else "pointed at the run's existing"
+        return head + f"PASS, {done} v{self.version} as @{self.alias}{previous}{stage}"
 
     def to_polars(self) -> pl.DataFrame:
         return pl.DataFrame(

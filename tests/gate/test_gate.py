@@ -198,7 +198,8 @@ def test_interrupted_promotion_is_repaired_by_the_rerun(gate_world):
 
     result = promote(gate_world.good_run, MODEL, min_value=0.9, tracking_uri=gate_world.tracking_uri)
 
-    assert result.version == int(orphan.version)
+    assert (result.action, result.version) == ("aliased", int(orphan.version))
+    assert "pointed at the run's existing v3 as @staging; v1 keeps @previous_staging" in result.summary()
     assert len(registry_state(gate_world.tracking_uri)["versions"]) == 3
     assert aliases(gate_world.tracking_uri)["staging"] == int(orphan.version)
 

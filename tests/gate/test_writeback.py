@@ -196,3 +196,27 @@ def test_event_goes_through_the_clients_configured_transport(report, tmp_path, m
 def test_bad_dataset_is_named(report):
     with pytest.raises(InputError, match="dataset must be"):
         emit_quality_facets(report, "warehouse/features", object())
+
+
+def test_interrupted_log_is_completed_without_duplicates(store, report, monkeypatch):
+    """The digest tag is written last: a log that died before it is redone, and MLflow keeps one
+    copy of each identical (key, step, timestamp, value) metric."""
+    from mlflow.tracking import MlflowClient
+
+    world, client, run_id = store
+    real = MlflowClient.set_tag
+
+    def dies(self, run, key, value, *args, **kwargs):
+        if key.startswith("mlobs.drift."):
+            raise RuntimeError("injected: the process died before the tag")
+        return real(self, run, key, value, *args, **kwargs)
+
+    monkeypatch.setattr(MlflowClient, "set_tag", dies)
+    with pytest.raises(RuntimeError, match="injected"):
+        log_drift(report, run_id=run_id, tracking_uri=world.tracking_uri)
+    monkeypatch.undo()
+
+    redone = log_drift(report, run_id=run_id, tracking_uri=world.tracking_uri)
+    assert not redone.skipped
+    assert len(client.get_metric_history(run_id, metric_key("x", "population_stability_index"))) == 3
+    assert log_drift(report, run_id=run_id, tracking_uri=world.tracking_uri).skipped
