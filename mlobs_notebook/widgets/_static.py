@@ -122,9 +122,15 @@ def _plotly_json(fig: Any) -> dict[str, Any]:
 
 
 def figure_bundle(fig: Any) -> dict[str, Any]:
-    """The display data of a figure inside a widget Output: plotly's mimetype and a title."""
+    """The display data of a figure inside a widget Output: plotly's mimetype (JupyterLab,
+    Notebook 7, VS Code), the static HTML view for frontends without plotly's renderer (Colab),
+    plotly.js from the CDN only (never inline in widget state), and a title as text."""
     title = fig.layout.title.text or "figure"
-    return {PLOTLY_MIMETYPE: _plotly_json(fig), "text/plain": f"<plotly figure: {title}>"}
+    return {
+        PLOTLY_MIMETYPE: _plotly_json(fig),
+        "text/html": static_html("", [fig], inline=False),
+        "text/plain": f"<plotly figure: {title}>",
+    }
 
 
 def _figure_tag(fig: Any) -> str:
@@ -140,8 +146,9 @@ def _plotlyjs_inline() -> str:
     return f'<script type="text/javascript">(function(define){{{po.get_plotlyjs()}}}).call(window);</script>'
 
 
-def static_html(title: str, parts: Iterable[Any]) -> str:
-    """A panel as static HTML: ``parts`` are HTML strings and plotly figures, in order."""
+def static_html(title: str, parts: Iterable[Any], *, inline: bool = True) -> str:
+    """A panel as static HTML: ``parts`` are HTML strings and plotly figures, in order.
+    ``inline=False`` never embeds plotly.js, whatever ``use_static`` chose."""
     import plotly.offline as po
 
     div_id = f"mlobs-panel-{next(_ids)}"
@@ -150,15 +157,13 @@ def static_html(title: str, parts: Iterable[Any]) -> str:
     body = [part if isinstance(part, str) else _figure_tag(part) for part in parts]
     # viewers that run no scripts (GitHub) still say what is missing; the loader removes this
     hint = (f"<p class='mlobs-nojs'><i>{figures} figure(s) here are drawn by JavaScript, which this "
-            "viewer does not run; the tables above and below hold the same findings.</i></p>") if figures else ""  # fmt: skip
+            "viewer does not run.</i></p>") if figures else ""  # fmt: skip
     prefix = ""
-    if _state["plotlyjs"] == "inline" and not _state["inlined"]:
+    if inline and _state["plotlyjs"] == "inline" and not _state["inlined"]:
         prefix = _plotlyjs_inline()
         _state["inlined"] = True
     url = f"https://cdn.plot.ly/plotly-{po.get_plotlyjs_version()}.min"
     loader = _LOADER % {"id": json.dumps(div_id), "mime": FIGURE_MIMETYPE,
                         "url": json.dumps(url + ".js"), "url_no_ext": json.dumps(url)}  # fmt: skip
-    return (
-        f'{prefix}<div id="{div_id}" class="mlobs-panel">'
-        f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>{hint}{''.join(body)}</div>{loader}"
-    )
+    heading = f"<h3 style='margin:4px 0'>{html.escape(title)}</h3>" if title else ""
+    return f'{prefix}<div id="{div_id}" class="mlobs-panel">{heading}{hint}{"".join(body)}</div>{loader}'

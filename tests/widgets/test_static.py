@@ -64,11 +64,16 @@ def test_static_fallback_follows_the_panel_state(demo_drift):
 def test_use_static_drops_the_widget_view_and_embeds_plotly_once(demo_drift, world, demo_lineage):
     use_static(plotlyjs="inline")
     assert display_mode() == "static"
-    first = DriftExplorer(demo_drift)._repr_mimebundle_()
+    explorer = DriftExplorer(demo_drift)
+    first = explorer._repr_mimebundle_()
     second = LineageExplorer(demo_lineage, target(world), DRIFTED)._repr_mimebundle_()
     assert set(first) == set(second) == {"text/html", "text/plain"}
     assert first["text/html"].count(PLOTLY_BANNER) == 1
     assert PLOTLY_BANNER not in second["text/html"]
+    # figures inside the widget Outputs never carry plotly.js (it would live in widget state)
+    [inside] = explorer.outputs["histogram"].outputs
+    assert PLOTLY_BANNER not in inside["data"]["text/html"]
+    assert figures_in(inside["data"]["text/html"])[0]["data"] == inside["data"]["application/vnd.plotly.v1+json"]["data"]
     lineage = figures_in(second["text/html"])
     assert [t["name"] for t in lineage[0]["data"]][-3:] == ["datasets", "jobs", "columns"]
     use_widgets()
