@@ -37,7 +37,12 @@ def connect(tracking_uri: str | None = None) -> tuple[Any, str]:
     """An ``MlflowClient`` for the store, after checking the store is there."""
     uri = tracking_uri_or_default(tracking_uri)
     _check_reachable(uri)
-    return _client(uri), uri
+    try:
+        return _client(uri), uri
+    except Exception as exc:
+        # an unsupported scheme, an out-of-date schema, a file that is not an MLflow store ...
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise TrackingUnreachable(f"cannot open the MLflow store at {uri}: {first_line}") from exc
 
 
 @functools.lru_cache(maxsize=32)

@@ -354,3 +354,12 @@ def test_promotion_candidates_when_lower_is_better(mlflow_world):
                                  tracking_uri=mlflow_world.tracking_uri)
     assert frame["value"].to_list() == [0.18, 0.25]
     assert frame["improvement"].to_list() == pytest.approx([0.12, 0.05])
+
+
+def test_a_store_mlflow_cannot_open_is_named(tmp_path):
+    bogus = tmp_path / "mlflow.db"
+    bogus.write_bytes(b"this is not a sqlite database" * 100)
+    with pytest.raises(TrackingUnreachable, match=f"cannot open the MLflow store at sqlite:///{bogus}"):
+        load_production_model(MODEL, tracking_uri=f"sqlite:///{bogus}")
+    with pytest.raises(TrackingUnreachable, match="nosuchscheme://x"):
+        load_production_model(MODEL, tracking_uri="nosuchscheme://x")
