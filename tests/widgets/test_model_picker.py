@@ -97,3 +97,11 @@ def test_choosing_a_version_by_number_and_a_metric(store, world):
 def test_unknown_model_lists_the_known_ones(store):
     with pytest.raises(ModelNotFound, match=f"Known models: {CHALLENGER}, churn_predictor"):
         ModelPicker(store.tracking_uri, "nope")
+
+
+def test_static_view_holds_the_facts_and_the_series(store, world):
+    picker = ModelPicker(store.tracking_uri, world.model)
+    html = picker.to_html()
+    assert world.training_run_id in html and f"snapshot {world.training_snapshot_id}" in html
+    assert html.count('type="application/vnd.mlobs.figure+json"') == 1
+    assert repr(picker) == f"<ModelPicker: {world.model} v{world.model_version}, run {world.training_run_id}>"
