@@ -103,5 +103,5 @@ def test_static_view_holds_the_facts_and_the_series(store, world):
     picker = ModelPicker(store.tracking_uri, world.model)
     html = picker.to_html()
     assert world.training_run_id in html and f"snapshot {world.training_snapshot_id}" in html
-    assert html.count('type="application/vnd.mlobs.figure+json"') == 1
+    assert html.count('<script type="application/vnd.mlobs.figure+json">') == 1
     assert repr(picker) == f"<ModelPicker: {world.model} v{world.model_version}, run {world.training_run_id}>"
