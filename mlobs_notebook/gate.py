@@ -13,8 +13,9 @@ all of them pass. The checks, in order:
 
 On success the run's logged model becomes a new version of ``model`` and ``alias`` points at it;
 the version that held ``alias`` keeps ``previous_<alias>``. The writes go in an order that a
-failure can undo (see :func:`mlobs_notebook._promotion.promote_version`); a rerun finds the run's version already holding the alias
-and changes nothing, and a rerun after an interrupted promotion reuses the version it created.
+failure can undo (see :func:`mlobs_notebook._promotion.promote_version`); a rerun finds the
+run's version already holding the alias and changes nothing, and a rerun after an interrupted
+promotion reuses the version it created.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ from .errors import (
 )
 
 __all__ = ["GateCheck", "GateResult", "gate", "promote"]
-
 
 
 @dataclass(frozen=True)
