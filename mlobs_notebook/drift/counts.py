@@ -119,6 +119,7 @@ def count_frame(
     categorical: Sequence[str],
     *,
     streaming: bool,
+    bin_numeric: bool = True,
 ) -> Counts:
     """Every aggregation; ``frame`` must carry the ``__window__`` column.
 
@@ -128,8 +129,9 @@ def count_frame(
     """
     numeric = list(numeric_edges)
     widths = {c: len(numeric_edges[c]) + 2 for c in numeric}
-    queries = [_moments(frame, numeric, categorical, numeric_edges if streaming else None)]
-    if numeric and not streaming:
+    bin_numeric = bin_numeric and bool(numeric)
+    queries = [_moments(frame, numeric, categorical, numeric_edges if streaming and bin_numeric else None)]
+    if bin_numeric and not streaming:
         queries.append(frame.select(*[_bin_key(c, numeric_edges[c], widths[c]) for c in numeric]))
     for c in categorical:
         # Cast to text so booleans, enums and integer codes share one category vocabulary.
@@ -157,13 +159,13 @@ def count_frame(
         values = np.zeros(windows, dtype=np.float64)
         values[index] = moments_frame[f"{c}\x00missing"].to_numpy()
         counts.moments[c] = {"missing": values, "non_finite": np.zeros(windows)}
-    for c in numeric:
+    for c in numeric if bin_numeric else ():
         if streaming:
             counts.numeric[c] = _bins_from_cumulative(moments_frame, index, c, len(numeric_edges[c]), counts)
         else:
             flat = np.bincount(results[1][c].to_numpy(), minlength=windows * widths[c])
             counts.numeric[c] = flat.reshape(windows, widths[c]).astype(np.int64)
-    for c, part in zip(categorical, results[1 + bool(numeric and not streaming) :], strict=True):
+    for c, part in zip(categorical, results[1 + (bin_numeric and not streaming) :], strict=True):
         counts.categorical[c] = _category_counts(part, windows)
     return counts
 

@@ -88,24 +88,38 @@ class BaselineProfile:
         self.references_: dict[str, SortedReference] = {}
         self.edges_: dict[str, np.ndarray] = {}
 
-        def sorted_finite(column: str) -> np.ndarray:
+        def sorted_finite(column: str) -> tuple[np.ndarray, int, int]:
             values = data[column].cast(pl.Float64).to_numpy()
-            values = values[np.isfinite(values)]
+            finite = np.isfinite(values)
+            infinite = values[~finite]
+            values = values[finite]
             values.sort()
-            return values
+            return values, int(np.sum(infinite == -np.inf)), int(np.sum(infinite == np.inf))
 
         # numpy sorts release the GIL: one column per core
+        infinities = {}
         with ThreadPoolExecutor(max_workers=max(1, min(len(numeric), os.cpu_count() or 1))) as pool:
-            for c, values in zip(numeric, pool.map(sorted_finite, numeric), strict=True):
+            for c, (values, low, high) in zip(numeric, pool.map(sorted_finite, numeric), strict=True):
                 self.references_[c] = SortedReference(values)
                 self.edges_[c] = interior_edges(values, self.bins)
+                infinities[c] = (low, high)
         counts = count_frame(
             data.lazy().with_columns(pl.lit(0, dtype=pl.Int32).alias(WINDOW)),
             1,
             self.edges_,
             categorical,
             streaming=False,
+            bin_numeric=False,
         )
+        for c in numeric:
+            # The sorted values already give the bins: count below each edge. Same rule as the
+            # current side's comparisons (a value on an edge goes to the upper bin).
+            below = np.searchsorted(self.references_[c].values, self.edges_[c], side="left")
+            reaching = np.diff(np.concatenate([[0], below, [self.references_[c].n]]))
+            reaching[0] += infinities[c][0]
+            reaching[-1] += infinities[c][1]
+            missing = int(counts.moments[c]["missing"][0])
+            counts.numeric[c] = np.append(reaching, missing).astype(np.int64)[None, :]
         self.counts_ = counts
         # Categories ordered by baseline frequency, most frequent first (then by value).
         self.categories_: dict[str, list[str]] = {}

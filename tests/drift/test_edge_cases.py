@@ -182,3 +182,14 @@ def test_requested_columns(baseline: pl.DataFrame, current: pl.DataFrame) -> Non
     assert report.table["js_distance"].null_count() == 0
     with pytest.raises(UnknownColumn, match="'nope'"):
         compute_drift(baseline, current, columns=["x", "nope"])
+
+
+def test_baseline_bins_from_sorted_values_match_the_current_side_counting() -> None:
+    # values sitting exactly on the decile edges, infinities, NaN and nulls
+    values = [float(v % 7) for v in range(200)] + [math.inf, -math.inf, -math.inf, float("nan"), None]
+    frame = pl.DataFrame({"x": values}, schema={"x": pl.Float64})
+    report = compute_drift(frame, frame)
+    bins = report.bins.row(0, named=True)
+    assert bins["baseline_counts"] == bins["current_counts"]
+    assert bins["current_counts"][0] >= 2 and bins["current_counts"][-1] == 2
+    assert sum(bins["baseline_counts"]) == len(values)
