@@ -241,6 +241,19 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
+    """Wait until the server at ``url`` answers /health; fail if it exits or the time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"mlflow server exited with {process.returncode} before answering")
+        with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/health", timeout=1) as ok:
+            if ok.status == 200:
+                return
+        time.sleep(0.25)
+    raise TimeoutError(f"mlflow server at {url} did not answer /health within {timeout} s")
+
+
 class MlflowServer:
     """``mlflow server`` over a copy of the template store, in its own process group."""
 
@@ -262,21 +275,11 @@ class MlflowServer:
                                         env=env, start_new_session=True)
 
     def wait_healthy(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"mlflow server exited with {self.process.returncode} before answering:\n"
-                    + self.log_path.read_text(errors="replace")[-3000:]
-                )
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"{self.url}/health", timeout=1) as ok:
-                if ok.status == 200:
-                    return
-            time.sleep(0.25)
-        raise TimeoutError(
-            f"mlflow server at {self.url} did not answer /health within {timeout} s:\n"
-            + self.log_path.read_text(errors="replace")[-3000:]
-        )
+        try:
+            _wait_healthy(self.url, self.process, timeout)
+        except (RuntimeError, TimeoutError) as exc:
+            log = self.log_path.read_text(errors="replace")[-3000:]
+            raise type(exc)(f"{exc}; its log ends:\n{log}") from exc
 
     def stop(self) -> None:
         if self._log.closed:
@@ -304,7 +307,7 @@ def mlflow_server(mlflow_template, tmp_path_factory):
     if server is None:
         server = MlflowServer(mlflow_template, tmp_path_factory.mktemp("mlflow-server"))
     try:
-        server.wait_healthy(timeout=120)
+        server.wait_healthy(timeout=180)  # a loaded 2-core CI box starts it slowly
         yield server.url, server.world
     finally:
         server.stop()
