@@ -211,14 +211,16 @@ class WindowedPairs:
         result = np.full(self.windows, np.nan)
         result[w[first]] = g_u[first]  # F_cur = 0 before a window's first value
         result[w[final]] += (r[-1] - u[final]) - (total - g_u[final])  # F_cur = 1 after its last
-        inner = ~final[:-1]  # pairs of neighbouring values of the same window
-        a, b, ga, gb = u[:-1][inner], u[1:][inner], g_u[:-1][inner], g_u[1:][inner]
-        counts, m = le_cur[:-1][inner], self.m[w[:-1][inner]]
-        c = counts / m
+        # Every pair of neighbouring values, window ends included (their piece is zeroed):
+        # views instead of masked copies keep this to a few passes over the arrays.
+        a, b, ga, gb = u[:-1], u[1:], g_u[:-1], g_u[1:]
+        counts, m = le_cur[:-1], self.m[w[:-1]]
         rank = (counts * n + m - 1) // m
         t = r[rank - 1]
         g_t = np.where(t <= a, ga, np.where(t >= b, gb, ref.cumulative_integral[rank - 1]))
-        t = np.clip(t, a, b)
-        pieces = c * (t - a) - (g_t - ga) + (gb - g_t) - c * (b - t)
-        result += np.bincount(w[:-1][inner], weights=pieces, minlength=self.windows)
+        t = np.minimum(np.maximum(t, a), b)
+        # c (t - a) - (g_t - ga) + (gb - g_t) - c (b - t), with c = counts / m
+        pieces = counts / m * (2 * t - a - b) + (ga + gb - 2 * g_t)
+        pieces[final[:-1]] = 0.0
+        result += np.bincount(w[:-1], weights=pieces, minlength=self.windows)
         return result
