@@ -5,6 +5,18 @@
 :class:`DriftReport`. Statistics live one per module and register by name (``registry.py``):
 PSI and JS distance (numeric and categorical), exact KS and Wasserstein (numeric),
 chi-squared, total variation and L-infinity (categorical). Pure: polars and numpy in, polars out.
+
+Which statistics need what:
+
+- Binned (PSI, JS, chi-squared, TV, L-inf), counts, null rates, means: group-by aggregations,
+  exact at any size; a LazyFrame is read with polars' streaming engine in bounded memory.
+- Exact KS and Wasserstein: every finite value of a window, sorted, in memory. For a LazyFrame
+  with more than ``max_exact_rows`` rows (default 20,000,000) they are skipped and the report's
+  ``notes`` say so; pass a sample or raise the bound to get them. The baseline's sorted values
+  are always held in memory (fit on a sample if the baseline itself is too large).
+- Categorical PSI and JS pool categories rarer than ``min_category_count`` (default 20, scaled
+  to the smaller sample) into ``__other__`` so sparse windows do not read as drift; chi-squared,
+  TV and L-inf use the raw counts.
 """
 
 from mlobs_notebook.drift.engine import compute_drift

@@ -114,8 +114,11 @@ def compute_drift(
         windowed = parts = None
         if sorter is not None and kind == "numeric":
             values, ranks, bounds = sorter.segments(c, profile.references_[c].values)
-            windowed = WindowedPairs(profile.references_[c], values, ranks, bounds)
             parts = [values[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+            if len(parts) == 1:  # one window: the pair code makes fewer passes over the values
+                windowed = [SortedPair(profile.references_[c], values, ranks)]
+            else:
+                windowed = WindowedPairs(profile.references_[c], values, ranks, bounds)
         blocks = _column_blocks(c, profile, counts, windowed, parts, stats, consecutive, min_category_count)
         return blocks, parts
 
@@ -261,7 +264,7 @@ def _column_blocks(
     column: str,
     profile: BaselineProfile,
     counts: Any,
-    windowed: WindowedPairs | None,
+    windowed: WindowedPairs | list[SortedPair] | None,
     segments: list[np.ndarray] | None,
     stats: list[Statistic],
     consecutive: bool,
