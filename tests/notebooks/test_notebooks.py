@@ -1,0 +1,112 @@
+"""Every notebook in notebooks/ runs top to bottom on a demo world built by the tests.
+
+Notebooks are executed with nbmake's runner (``nbmake.nb_run.NotebookRun``, what
+``pytest --nbmake`` runs per notebook) in-process, so that they share the session's demo world
+(``MLOBS_DEMO_DIR``) and so that the executed notebook comes back to be checked: nbclient can lose
+a cell's outputs without failing when the kernel's output messages stall (jupyter/nbclient#312,
+``raise_on_iopub_timeout`` is off by default), so each code cell must show the output it exists
+for, not just run. Each cell is bounded by ``CELL_TIMEOUT`` (nbmake's ``--nbmake-timeout``).
+By hand: ``MLOBS_DEMO_DIR=/path/to/world pytest --nbmake --nbmake-timeout=600 notebooks/``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+CELL_TIMEOUT = 600  # seconds per cell; notebook 03 builds three small worlds in one cell
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+PANEL_CALL = re.compile(r"^(InvestigationPanel|CorrelationPanel|DriftExplorer|LineageExplorer|ModelPicker)\(", re.M)
+
+# text that must appear in the outputs of each notebook (beyond "every cell shows something")
+EXPECTED = {
+    "01_quickstart.ipynb": ["verdict: pipeline_bug", "user_session_count_7d", "postmortem-quickstart.html"],
+    "02_root_cause_pipeline_bug.ipynb": [
+        "verdict: pipeline_bug", "churn_features_daily.sessionize", "matches the recorded digest",
+        "postmortem-pipeline-bug.html", "Investigating churn_predictor",
+    ],
+    "03_data_vs_model_drift.ipynb": [
+        "data_drift   -> data_drift", "model_drift  -> model_drift", "healthy      -> healthy",
+    ],
+}
+
+POSTMORTEMS = {
+    "01_quickstart.ipynb": ["postmortem-quickstart.html"],
+    "02_root_cause_pipeline_bug.ipynb": ["postmortem-pipeline-bug.html"],
+}
+
+
+def test_every_notebook_is_tested():
+    assert sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")) == sorted(EXPECTED)
+
+
+def test_notebooks_are_stored_without_outputs():
+    import nbformat
+
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, f"{path.name} cell {i} holds outputs"
+
+
+def _text(output: dict) -> str:
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    data = output.get("data", {})
+    return "\n".join(str(data.get(k, "")) for k in ("text/plain", "text/html"))
+
+
+def check_executed(nb, name: str) -> None:
+    """Every code cell ran, produced output and no error; panels came with a widget view and
+    their static fallback; the notebook's expected text is there."""
+    seen = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        where = f"{name} cell {i} ({cell.source.splitlines()[0] if cell.source else ''!r})"
+        assert "shell.execute_reply" in cell.metadata.get("execution", {}), f"{where} never finished"
+        assert cell.outputs, f"{where} produced no output (lost outputs: jupyter/nbclient#312?)"
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        assert not errors, f"{where} raised {errors[0].ename}: {errors[0].evalue}"
+        if PANEL_CALL.search(cell.source):
+            views = [o for o in cell.outputs if WIDGET_VIEW in o.get("data", {})]
+            assert views, f"{where} shows no widget"
+            assert "mlobs-panel" in views[-1].data.get("text/html", ""), f"{where} has no static fallback"
+        seen += [_text(o) for o in cell.outputs]
+    text = "\n".join(seen)
+    for expected in EXPECTED[name]:
+        assert expected in text, f"{name}: no output contains {expected!r}"
+
+
+@pytest.fixture(scope="module")
+def notebook_env(demo_world, tmp_path_factory, monkeypatch_module):
+    out = tmp_path_factory.mktemp("postmortems")
+    monkeypatch_module.setenv("MLOBS_DEMO_DIR", demo_world.path)
+    monkeypatch_module.setenv("MLOBS_OUTPUT_DIR", str(out))
+    monkeypatch_module.setenv("MLOBS_SCENARIO_DIR", str(tmp_path_factory.mktemp("scenarios")))
+    return out
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as mp:
+        yield mp
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_notebook_runs(name, notebook_env):
+    from nbmake.nb_run import NotebookRun
+
+    result = NotebookRun(NOTEBOOKS / name, default_timeout=CELL_TIMEOUT).execute()
+    if result.error is not None:
+        pytest.fail(f"{name} failed at cell {result.error.failing_cell_index}: {result.error.summary}\n"
+                    f"{result.error.trace}")
+    check_executed(result.nb, name)
+    for postmortem in POSTMORTEMS.get(name, ()):
+        written = notebook_env / postmortem
+        assert written.exists() and "<html" in written.read_text()[:2000].lower(), f"{name} did not write {postmortem}"
