@@ -21,7 +21,7 @@ import polars as pl
 from mlobs_notebook.drift.assemble import Block, assemble
 from mlobs_notebook.drift.binned import pool_rare
 from mlobs_notebook.drift.counts import count_frame
-from mlobs_notebook.drift.ecdf import SortedPair, WindowedPairs
+from mlobs_notebook.drift.ecdf import SortedPair, SortedReference, WindowedPairs
 from mlobs_notebook.drift.kinds import as_polars
 from mlobs_notebook.drift.profile import BaselineProfile
 from mlobs_notebook.drift.registry import Statistic, resolve
@@ -111,19 +111,15 @@ def compute_drift(
     def one_column(c: str) -> tuple[list[Block], list[np.ndarray] | None]:
         kind = profile.kinds_[c]
         stats = [s for s in chosen if kind in s.kinds and (s.input == "counts" or s in sorted_stats)]
-        windowed = parts = successive = None
+        windowed = parts = None
         if sorter is not None and kind == "numeric":
-            reference = profile.references_[c]
-            values, ranks, order, bounds = sorter.segments(c, reference.values)
+            values, ranks, bounds = sorter.segments(c, profile.references_[c].values)
             parts = [values[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
             if len(parts) == 1:  # one window: the pair code makes fewer passes over the values
-                windowed = [SortedPair(reference, values, ranks)]
+                windowed = [SortedPair(profile.references_[c], values, ranks)]
             else:
-                windowed = WindowedPairs.against(reference, values, ranks, bounds)
-                successive = WindowedPairs.consecutive(values, order, bounds) if consecutive else None
-        blocks = _column_blocks(
-            c, profile, counts, windowed, successive, stats, consecutive, min_category_count
-        )
+                windowed = WindowedPairs(profile.references_[c], values, ranks, bounds)
+        blocks = _column_blocks(c, profile, counts, windowed, parts, stats, consecutive, min_category_count)
         return blocks, parts
 
     # numpy's sort and searchsorted release the GIL: columns run side by side on every core.
@@ -177,16 +173,15 @@ class _Sorter:
         self.order = np.argsort(window, kind="stable") if windows > 1 else None
         self.window = window[self.order] if self.order is not None else window
 
-    def segments(self, column: str, reference: np.ndarray) -> tuple[np.ndarray, ...]:
-        """(values, ranks, order, bounds): every window's finite values, sorted within the
-        window and laid end to end (window i in ``values[bounds[i]:bounds[i + 1]]``), their
-        ranks in the sorted baseline (count of baseline values <= each), and their order among
-        all the column's values (equal values share one), which consecutive drift compares by.
+    def segments(self, column: str, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(values, ranks, bounds): every window's finite values, sorted within the window and
+        laid end to end (window i in ``values[bounds[i]:bounds[i + 1]]``), and their ranks in
+        the sorted baseline (count of baseline values <= each value).
 
         The ranks come from one search of the column's values in global order, which reads the
-        baseline sequentially, instead of one search per window, which jumps through it. Ranks
-        and order are monotone in the value, so sorting each window's slice of them keeps them
-        aligned with its sorted values.
+        baseline sequentially, instead of one search per window, which jumps through it.
+        Ranks are monotone in the value, so sorting each window's ranks keeps them aligned
+        with its sorted values.
         """
         values = self.data[column].cast(pl.Float64).to_numpy()
         if self.order is not None:
@@ -196,19 +191,15 @@ class _Sorter:
         if self.windows == 1:
             values.sort()
             bounds = np.array([0, len(values)])
-            return values, np.searchsorted(reference, values, side="right"), None, bounds
+            return values, np.searchsorted(reference, values, side="right"), bounds
         by_value = np.argsort(values)
-        ordered = values[by_value]
         ranks = np.empty(len(values), dtype=np.int64)
-        ranks[by_value] = np.searchsorted(reference, ordered, side="right")
-        order = np.empty(len(values), dtype=np.int64)
-        order[by_value] = np.cumsum(np.append(False, ordered[1:] != ordered[:-1]))
+        ranks[by_value] = np.searchsorted(reference, values[by_value], side="right")
         bounds = np.searchsorted(self.window[keep], np.arange(self.windows + 1))
         for start, end in zip(bounds[:-1], bounds[1:], strict=True):
             values[start:end].sort()
             ranks[start:end].sort()
-            order[start:end].sort()
-        return values, ranks, order, bounds
+        return values, ranks, bounds
 
 
 def _category_matrices(
@@ -274,7 +265,7 @@ def _column_blocks(
     profile: BaselineProfile,
     counts: Any,
     windowed: WindowedPairs | list[SortedPair] | None,
-    successive: WindowedPairs | None,
+    segments: list[np.ndarray] | None,
     stats: list[Statistic],
     consecutive: bool,
     min_count: float,
@@ -307,8 +298,9 @@ def _column_blocks(
     if consecutive and counts.windows > 1:
         previous, later = current[:-1], current[1:]
         values = _apply(stats, previous, later, categorical, min_count)
-        if successive is not None:
-            values.update(_apply_sorted(stats, successive))
+        if segments is not None:
+            pairs = [SortedPair(SortedReference(a), b) for a, b in zip(segments[:-1], segments[1:], strict=True)]
+            values.update(_apply_sorted(stats, pairs))
         blocks.append(
             Block(column, "CONSECUTIVE", np.arange(1, counts.windows), previous, later, values, labels)
         )

@@ -23,7 +23,7 @@ def ks_test(pair: SortedPair | WindowedPairs) -> tuple[Any, Any]:
     and both are ~0 when drift is real.
     """
     d = np.asarray(pair.ks_statistic(), dtype=np.float64)
-    n, m = np.asarray(pair.n, dtype=np.float64), np.asarray(pair.m, dtype=np.float64)
+    n, m = float(pair.n), np.asarray(pair.m, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.clip(special.kolmogorov(d * np.sqrt(n * m / (n + m))), 0.0, 1.0)
     p = np.where(np.isnan(d), np.nan, p)

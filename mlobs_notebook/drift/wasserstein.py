@@ -18,10 +18,8 @@ def wasserstein(pair: SortedPair | WindowedPairs) -> tuple[Any, Any]:
     reference (std 0) leaves it undefined (NaN).
     """
     distance = pair.wasserstein()
-    std = np.asarray(pair.reference_std, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        normalized = np.where(std > 0, np.asarray(distance, dtype=np.float64) / std, np.nan)
-    return distance, (float(normalized) if np.ndim(normalized) == 0 else normalized)
+    std = pair.reference.std
+    return distance, (distance / std if std > 0 else distance * np.nan)
 
 
 register(

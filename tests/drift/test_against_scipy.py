@@ -114,8 +114,7 @@ def test_all_windows_at_once_equal_scipy_per_window(ties: bool) -> None:
         parts = [np.sort(draw(int(rng.integers(0, 30)))) for _ in range(int(rng.integers(1, 6)))]
         values = np.concatenate(parts)
         bounds = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
-        ranks = np.searchsorted(reference, values, "right")
-        pairs = WindowedPairs.against(SortedReference(reference), values, ranks, bounds)
+        pairs = WindowedPairs(SortedReference(reference), values, np.searchsorted(reference, values, "right"), bounds)
         d, w = pairs.ks_statistic(), pairs.wasserstein()
         for i, part in enumerate(parts):
             if len(part) == 0:  # an empty window: undefined, not an error
@@ -123,25 +122,3 @@ def test_all_windows_at_once_equal_scipy_per_window(ties: bool) -> None:
                 continue
             assert d[i] == pytest.approx(stats.ks_2samp(reference, part).statistic, abs=1e-12)
             assert w[i] == pytest.approx(stats.wasserstein_distance(reference, part), rel=1e-9, abs=1e-12)
-
-
-@pytest.mark.parametrize("ties", [False, True])
-def test_each_window_against_the_one_before_equals_scipy(ties: bool) -> None:
-    from mlobs_notebook.drift.ecdf import WindowedPairs
-
-    rng = np.random.default_rng(31 + ties)
-    for _ in range(40):
-        draw = (lambda k: rng.integers(0, 6, k).astype(float)) if ties else (lambda k: rng.normal(0, 1, k))
-        parts = [np.sort(draw(int(rng.integers(0, 25)))) for _ in range(int(rng.integers(2, 7)))]
-        values = np.concatenate(parts)
-        bounds = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
-        order = np.searchsorted(np.unique(values), values)
-        pairs = WindowedPairs.consecutive(values, order, bounds)
-        d, w = pairs.ks_statistic(), pairs.wasserstein()
-        for i, (before, now) in enumerate(zip(parts[:-1], parts[1:], strict=False)):
-            if len(before) == 0 or len(now) == 0:
-                assert np.isnan(d[i]) and np.isnan(w[i])
-                continue
-            assert d[i] == pytest.approx(stats.ks_2samp(before, now).statistic, abs=1e-12)
-            assert w[i] == pytest.approx(stats.wasserstein_distance(before, now), rel=1e-9, abs=1e-12)
-            assert pairs.reference_std[i] == pytest.approx(np.std(before), rel=1e-9, abs=1e-12)
