@@ -109,7 +109,7 @@ def feature_timeline(investigation: Any, feature: str, statistic: str = STATISTI
         metric_name=inv.metric_name, statistic=statistic, threshold=threshold, drift_onset=onset,
         metric_onset=inv.drop.onset, suspects=suspects,
     )
-    fig.update_layout(template="plotly_white")
+    fig.update_layout(template=_style.TEMPLATE)  # the panels' look; and no full named template to copy
     return fig
 
 
