@@ -113,7 +113,12 @@ def _frame(columns: dict[str, Any], schema: dict[str, pl.DataType]) -> pl.DataFr
     series = []
     for name, dtype in schema.items():
         value = columns[name]
-        if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        if isinstance(value, pl.Series):
+            series.append(value.alias(name).cast(dtype))
+        elif isinstance(value, np.ndarray) and value.ndim == 2:
+            # a matrix becomes a fixed-size Array column first, then a List (no Python lists)
+            series.append(pl.Series(name, value).cast(dtype))
+        elif isinstance(value, np.ndarray) and value.dtype.kind == "f":
             # NaN marks "undefined" (an empty window, a constant reference); polars shows null.
             series.append(pl.Series(name, value, nan_to_null=True).cast(dtype))
         else:
@@ -132,11 +137,16 @@ def _window_keys(windows: Any, indices: np.ndarray) -> dict[str, Any]:
 
 def _bins_columns(block: Block, profile: BaselineProfile) -> dict[str, Any]:
     n = len(block.windows)
+
+    def repeated(value: list | None, dtype: pl.DataType) -> pl.Series:
+        return pl.Series([value], dtype=dtype).gather(np.zeros(n, dtype=np.int64))
+
     if block.labels is None:
-        edges = profile.bin_edges(block.column).tolist()
-        bin_edges, categories = [edges] * n, [None] * n
+        bin_edges = repeated(profile.bin_edges(block.column).tolist(), pl.List(pl.Float64))
+        categories = repeated(None, pl.List(pl.String))
     else:
-        bin_edges, categories = [None] * n, [[*block.labels, None]] * n
+        bin_edges = repeated(None, pl.List(pl.Float64))
+        categories = repeated([*block.labels, None], pl.List(pl.String))
     return {
         "column_name": [block.column] * n,
         "kind": [profile.kinds_[block.column]] * n,
@@ -144,8 +154,8 @@ def _bins_columns(block: Block, profile: BaselineProfile) -> dict[str, Any]:
         "drift_type": [block.drift_type] * n,
         "bin_edges": bin_edges,
         "categories": categories,
-        "baseline_counts": block.reference.tolist(),
-        "current_counts": block.current.tolist(),
+        "baseline_counts": np.ascontiguousarray(block.reference, dtype=np.int64),
+        "current_counts": np.ascontiguousarray(block.current, dtype=np.int64),
     }
 
 

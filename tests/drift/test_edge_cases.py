@@ -193,3 +193,13 @@ def test_baseline_bins_from_sorted_values_match_the_current_side_counting() -> N
     assert bins["baseline_counts"] == bins["current_counts"]
     assert bins["current_counts"][0] >= 2 and bins["current_counts"][-1] == 2
     assert sum(bins["baseline_counts"]) == len(values)
+
+
+def test_empty_current_data_gives_empty_windows_not_errors(baseline: pl.DataFrame) -> None:
+    empty = baseline.clear()
+    windowed = compute_drift(baseline, empty, time_column="ts", granularity="1d")
+    assert windowed.table.height == 0 and windowed.bins.height == 0
+    whole = compute_drift(baseline, empty)
+    assert set(whole.table["count"]) == {0}
+    assert whole.table["population_stability_index"].null_count() == whole.table.height
+    assert whole.table["status"].null_count() == whole.table.height
