@@ -146,10 +146,12 @@ def drift_metric_scatter(
         return "n/a" if v is None else f"{v:+.2f}"
 
     when = "the same day" if lag == 0 else f"{abs(lag)} day{'s' if abs(lag) != 1 else ''} {'later' if lag > 0 else 'earlier'}"
-    title = (f"{feature} drift vs {inv.metric_name} {when}: Pearson {fmt(row['pearson'])}, "
-             f"Spearman {fmt(row['spearman'])}, {row['points']} points")  # fmt: skip
+    title = (f"{feature} drift vs {inv.metric_name} {when}<br><sub>Pearson {fmt(row['pearson'])}, "
+             f"Spearman {fmt(row['spearman'])}, {row['points']} points</sub>")  # fmt: skip
     layout = _style.base_layout(
-        title, xaxis={"title": {"text": f"{feature} drift ({statistic})"}},
+        title, margin={"l": 60, "r": 20, "t": 80, "b": 90},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.3, "xanchor": "left", "x": 0},
+        xaxis={"title": {"text": f"{feature} drift ({statistic})"}},
         yaxis={"title": {"text": f"{inv.metric_name}, {lag:+d} days"}},
     )
     return go.Figure(data=traces, layout=layout)
@@ -182,11 +184,13 @@ def lag_correlation_figure(investigation: Any, feature: str, lag: int | None = N
     if lead is not None and lags and min(lags) <= lead <= max(lags):
         shapes.append({"type": "line", "xref": "x", "x0": lead, "x1": lead, "yref": "paper", "y0": 0, "y1": 1,
                        "line": {"color": _style.THRESHOLD, "dash": "dot", "width": 1}})  # fmt: skip
-        annotations.append({"xref": "x", "x": lead, "yref": "paper", "y": 1, "yanchor": "bottom",
-                            "text": f"lead time {lead} d", "showarrow": False})  # fmt: skip
+        annotations.append({"xref": "x", "x": lead, "yref": "paper", "y": 1, "yanchor": "top", "xanchor": "left",
+                            "xshift": 3, "text": f"lead time {lead} d", "showarrow": False})  # fmt: skip
     layout = _style.base_layout(
-        f"{feature} drift vs {inv.metric_name}: correlation by lag (drift on day d, metric on d + lag)",
-        barmode="group", shapes=shapes, annotations=annotations,
+        f"{feature} drift vs {inv.metric_name}: correlation by lag<br><sub>drift on day d against "
+        f"{inv.metric_name} on day d + lag; n: the points behind each bar</sub>",
+        barmode="group", shapes=shapes, annotations=annotations, margin={"l": 60, "r": 20, "t": 80, "b": 90},
+        legend={"orientation": "h", "yanchor": "top", "y": -0.3, "xanchor": "left", "x": 0},
         xaxis={"title": {"text": "lag (days)"}, "dtick": 1},
         yaxis={"title": {"text": "correlation"}, "range": [-1.15, 1.15]},
     )

@@ -188,6 +188,22 @@ def test_notebook_02_runs_in_jupyterlab_and_the_drift_explorer_responds(lab, tmp
             drawing.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
             assert "sessionize" in drawing.inner_text()
             drawing.screenshot(path=str(ARTIFACTS / "04-lineage-explorer.png"))
+
+            _log("looking for the CorrelationPanel")
+            correlation = notebook.locator(".jp-CodeCell", has_text="CorrelationPanel(inv, feature=top)").first
+            correlation = correlation.locator(".jp-Cell-outputArea")
+            correlation.scroll_into_view_if_needed()
+            correlation.locator(".js-plotly-plot").nth(2).wait_for(timeout=60_000)
+            assert "lead time: 3 days" in correlation.inner_text()
+            correlation.screenshot(path=str(ARTIFACTS / "05-correlation-panel.png"))
+
+            _log("writing the postmortem from the stepper's verdict step")
+            stepper = last.locator(".jp-Cell-outputArea")
+            stepper.locator(".widget-toggle-buttons button", has_text="verdict").click()
+            stepper.get_by_role("button", name="write postmortem").click()
+            stepper.get_by_text("postmortem written to").wait_for(timeout=120_000)
+            stepper.screenshot(path=str(ARTIFACTS / "06-investigation-verdict.png"))
         finally:
             context.close()
     assert (lab["out"] / "postmortem-pipeline-bug.html").exists(), "the notebook's postmortem was not written"
+    assert (lab["out"] / "postmortem-from-panel.html").exists(), "the stepper's button wrote no postmortem"
