@@ -32,3 +32,21 @@ def demo_world(tmp_path_factory):
     from mlobs_notebook.demo import build_world
 
     return build_world(tmp_path_factory.mktemp("demo") / "world")
+
+
+SCENARIO_DAYS = 60
+SCENARIO_ROWS = 3_000
+
+
+@pytest.fixture(scope="session")
+def scenario_worlds(tmp_path_factory):
+    """Small worlds of the other scenarios (60 days, 3,000 rows a day), built once per session in
+    ``<root>/<scenario>``, the layout notebook 03 reads from MLOBS_SCENARIO_DIR. Read-only."""
+    from mlobs_notebook.demo import build_world
+
+    root = tmp_path_factory.mktemp("scenarios")
+    worlds = {
+        scenario: build_world(root / scenario, scenario=scenario, days=SCENARIO_DAYS, rows_per_day=SCENARIO_ROWS)
+        for scenario in ("data_drift", "model_drift", "healthy")
+    }
+    return root, worlds

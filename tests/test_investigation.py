@@ -66,10 +66,8 @@ def test_schema_rejects_a_broken_payload(demo_investigation):
 
 
 @pytest.mark.parametrize("scenario", ["data_drift", "model_drift", "healthy"])
-def test_every_demo_scenario_earns_its_verdict(scenario, tmp_path):
-    from mlobs_notebook.demo import build_world
-
-    m = build_world(tmp_path / scenario, scenario=scenario, days=60, rows_per_day=3000)
+def test_every_demo_scenario_earns_its_verdict(scenario, scenario_worlds):
+    m = scenario_worlds[1][scenario]
     inv = investigate(m.model, None, m.lineage_file, tracking_uri=m.tracking_uri, time_column=m.time_column)
     assert inv.verdict == m.expected_verdict, inv.diagnosis.evidence
     assert [o.feature for o in inv.drifted_features] == m.drifted_features or scenario == "healthy"
