@@ -143,7 +143,8 @@ def test_notebook_02_runs_in_jupyterlab_and_the_drift_explorer_responds(lab, tmp
             # the kernel is ready when the status bar says so
             page.locator("#jp-main-statusbar").get_by_text("Idle").first.wait_for(timeout=180_000)
             _log("kernel idle; running all cells")
-            page.evaluate("() => window.jupyterapp.commands.execute('runmenu:run-all')")
+            # not awaited: the command's promise ends with the last cell, which the wait below bounds
+            page.evaluate("() => { window.jupyterapp.commands.execute('runmenu:run-all'); }")
             notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
             last = notebook.locator(".jp-Cell.jp-CodeCell").last
             # the last cell (the InvestigationPanel) shows its step buttons when every cell has run
