@@ -116,7 +116,7 @@ def compute_drift(
             values, ranks, bounds = sorter.segments(c, profile.references_[c].values)
             parts = [values[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
             if len(parts) == 1:  # one window: the pair code makes fewer passes over the values
-                windowed = [SortedPair(profile.references_[c], values, ranks)]
+                windowed = [SortedPair(profile.references_[c], values)]
             else:
                 windowed = WindowedPairs(profile.references_[c], values, ranks, bounds)
         blocks = _column_blocks(c, profile, counts, windowed, parts, stats, consecutive, min_category_count)
@@ -173,10 +173,10 @@ class _Sorter:
         self.order = np.argsort(window, kind="stable") if windows > 1 else None
         self.window = window[self.order] if self.order is not None else window
 
-    def segments(self, column: str, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def segments(self, column: str, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """(values, ranks, bounds): every window's finite values, sorted within the window and
         laid end to end (window i in ``values[bounds[i]:bounds[i + 1]]``), and their ranks in
-        the sorted baseline (count of baseline values <= each value).
+        the sorted baseline (count of baseline values <= each value; None for a single window).
 
         The ranks come from one search of the column's values in global order, which reads the
         baseline sequentially, instead of one search per window, which jumps through it.
@@ -188,10 +188,9 @@ class _Sorter:
             values = values[self.order]
         keep = np.isfinite(values)
         values = values[keep]
-        if self.windows == 1:
+        if self.windows == 1:  # no ranks: SortedPair merges the two samples itself
             values.sort()
-            bounds = np.array([0, len(values)])
-            return values, np.searchsorted(reference, values, side="right"), bounds
+            return values, None, np.array([0, len(values)])
         by_value = np.argsort(values)
         ranks = np.empty(len(values), dtype=np.int64)
         ranks[by_value] = np.searchsorted(reference, values[by_value], side="right")
