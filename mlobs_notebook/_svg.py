@@ -45,7 +45,7 @@ def line_chart(
     for i, (name, xs, ys) in enumerate(series):
         y, lo, hi = _scale(ys, H - PAD, 30)
         color = COLORS[i % len(COLORS)]
-        points = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in zip(xs, ys) if v is not None)
+        points = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in zip(xs, ys, strict=True) if v is not None)
         out.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{points}"/>')
         side = PAD - 4 if i == 0 else W - PAD + 4
         anchor = "end" if i == 0 else "start"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -211,8 +211,8 @@ def investigate(
     drift without an upstream explanation reads as data drift, and the evidence says so).
     """
     from mlobs_notebook.drift import compute_drift
-    from mlobs_notebook.models import ModelVersionRecord, load_production_model, training_datasets
     from mlobs_notebook.evaluations import metric_series
+    from mlobs_notebook.models import ModelVersionRecord, load_production_model, training_datasets
     from mlobs_notebook.snapshots import load_current, load_snapshot, snapshot_check
 
     timings: dict[str, float] = {}

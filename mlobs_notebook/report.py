@@ -9,8 +9,8 @@ written atomically: a failure leaves no half-written report.
 from __future__ import annotations
 
 import html
-import json
 import os
+import shutil
 import tempfile
 from datetime import date, datetime
 from pathlib import Path
@@ -388,13 +388,9 @@ def write_report(inv: Any, path: str | os.PathLike) -> str:
                     (staging / name).write_text(svg, encoding="utf-8")
                 text = to_markdown(inv, figures_dir=figures.name)
                 if figures.exists():
-                    import shutil
-
                     shutil.rmtree(figures)
                 os.replace(staging, figures)
             except BaseException:
-                import shutil
-
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
             _atomic_write(target, text)
@@ -404,6 +400,3 @@ def write_report(inv: Any, path: str | os.PathLike) -> str:
         raise OutputUnwritable(f"cannot write {target}: {exc.strerror}") from exc
     return str(target)
 
-
-def dumps(inv: Any) -> str:
-    return json.dumps(investigation_dict(inv), indent=2)

@@ -6,7 +6,6 @@ import json
 import re
 import subprocess
 import sys
-from datetime import date, timedelta
 from pathlib import Path
 
 import jsonschema

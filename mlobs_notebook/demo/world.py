@@ -163,11 +163,10 @@ def _build(out: Path, spec, seed: int, days: int, rows_per_day: int, label_delay
     dates = [timeline.date_of(d).isoformat() for d in range(days)]
     t = lap("generate", t)
 
-    location, snapshots = iceberg_store.write_daily_snapshots(out / "iceberg", zip(dates, frames))
+    location, snapshots = iceberg_store.write_daily_snapshots(out / "iceberg", zip(dates, frames, strict=True))
     t = lap("iceberg", t)
 
     tracking_uri = f"sqlite:///{(out / 'mlflow.db').resolve()}"
-    _prepare_mlflow_env(out)
     training_date = dates[timeline.training_day]
     snapshot_id = snapshots[training_date]
     source = IcebergDatasetSource(
@@ -186,7 +185,7 @@ def _build(out: Path, spec, seed: int, days: int, rows_per_day: int, label_delay
     mlflow_store.log_evaluations(
         tracking_uri,
         registered,
-        [(timeline.midnight(d), rows, v) for d, rows, v in zip(eval_days, scored, aucs)],
+        [(timeline.midnight(d), rows, v) for d, rows, v in zip(eval_days, scored, aucs, strict=True)],
         label_delay,
     )
     t = lap("mlflow_evaluations", t)
@@ -256,13 +255,6 @@ def _quiet_mlflow():
             yield
     finally:
         logger.setLevel(level)
-
-
-def _prepare_mlflow_env(out: Path) -> None:
-    # Keep MLflow quiet and local: no telemetry, no env resolution over the network.
-    os.environ.setdefault("MLFLOW_ENABLE_ASYNC_LOGGING", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "true")
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 
 def _write_pyiceberg_config(out: Path, location) -> None:

@@ -99,7 +99,7 @@ def _diff_paths(a, b, path=""):
         return out
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
         out = []
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
             out += _diff_paths(x, y, f"{path}[{i}]")
         return out
     return [] if a == b else [path]
@@ -111,7 +111,7 @@ def test_pipeline_bug_lineage_changes_only_the_two_sql_facets():
         bug, calm = _events("pipeline_bug", day), _events("healthy", day)
         assert len(bug) == len(calm)
         changed = set()
-        for x, y in zip(bug, calm):
+        for x, y in zip(bug, calm, strict=True):
             for path in _diff_paths(x, y):
                 changed.add((x["job"]["name"], path))
         expected = set()
