@@ -82,17 +82,21 @@ def compute_drift(
     framed, windows = assign_windows(frame, time_column, granularity, streaming=lazy_input)
     numeric = [c for c in compared if profile.kinds_[c] == "numeric"]
     categorical = [c for c in compared if profile.kinds_[c] == "categorical"]
+    sorted_stats = [s for s in chosen if s.input == "sorted"]
+    # In memory every numeric column is sorted for KS and Wasserstein anyway, and a search of
+    # the edges in each window's sorted values gives its bin counts: the counting pass skips them.
+    bins_from_sorted = bool(sorted_stats and numeric and not lazy_input)
     counts = count_frame(
         framed,
         windows.count,
         {c: profile.edges_[c] for c in numeric},
         categorical,
         streaming=lazy_input,
+        bin_numeric=not bins_from_sorted,
     )
     notes = []
     if windows.null_time_rows:
         notes.append(f"{windows.null_time_rows} row(s) with a null {time_column!r} were left out")
-    sorted_stats = [s for s in chosen if s.input == "sorted"]
     sorter: _Sorter | None = None
     if sorted_stats and numeric:
         total = int(counts.rows.sum())
@@ -114,6 +118,8 @@ def compute_drift(
         windowed = parts = None
         if sorter is not None and kind == "numeric":
             values, ranks, bounds = sorter.segments(c, profile.references_[c].values)
+            if bins_from_sorted:
+                counts.numeric[c] = sorter.bin_counts(c, values, bounds, profile.edges_[c], counts.moments[c]["missing"])
             parts = [values[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
             if len(parts) == 1:  # one window: the pair code makes fewer passes over the values
                 windowed = [SortedPair(profile.references_[c], values)]
@@ -172,6 +178,25 @@ class _Sorter:
         window = self.data[WINDOW].to_numpy()
         self.order = np.argsort(window, kind="stable") if windows > 1 else None
         self.window = window[self.order] if self.order is not None else window
+        self.infinite: dict[str, np.ndarray] = {}  # per column: -inf and +inf rows per window
+
+    def bin_counts(
+        self, column: str, values: np.ndarray, bounds: np.ndarray, edges: np.ndarray, missing: np.ndarray
+    ) -> np.ndarray:
+        """(W, bins + 1) counts from ``segments``' output, binned as ``counts.py`` bins: a value on
+        an edge goes to the upper bin, -inf to the first, +inf to the last value bin, missing
+        (null or NaN) last."""
+        below = np.empty((self.windows, len(edges) + 2), dtype=np.int64)
+        below[:, 0] = 0
+        below[:, -1] = np.diff(bounds)
+        for w, (start, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+            below[w, 1:-1] = np.searchsorted(values[start:end], edges, side="left")
+        matrix = np.empty((self.windows, len(edges) + 2), dtype=np.int64)
+        matrix[:, :-1] = np.diff(below, axis=1)
+        matrix[:, 0] += self.infinite[column][0]
+        matrix[:, -2] += self.infinite[column][1]
+        matrix[:, -1] = missing.astype(np.int64)
+        return matrix
 
     def segments(self, column: str, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """(values, ranks, bounds): every window's finite values, sorted within the window and
@@ -187,6 +212,11 @@ class _Sorter:
         if self.order is not None:
             values = values[self.order]
         keep = np.isfinite(values)
+        infinite = np.zeros((2, self.windows), dtype=np.int64)
+        if not keep.all():
+            infinite[0] = np.bincount(self.window[values == -np.inf], minlength=self.windows)
+            infinite[1] = np.bincount(self.window[values == np.inf], minlength=self.windows)
+        self.infinite[column] = infinite
         values = values[keep]
         if self.windows == 1:  # no ranks: SortedPair merges the two samples itself
             values.sort()
