@@ -203,10 +203,9 @@ class _Sorter:
         laid end to end (window i in ``values[bounds[i]:bounds[i + 1]]``), and their ranks in
         the sorted baseline (count of baseline values <= each value; None for a single window).
 
-        The ranks come from one search of the column's values in global order, which reads the
-        baseline sequentially, instead of one search per window, which jumps through it.
-        Ranks are monotone in the value, so sorting each window's ranks keeps them aligned
-        with its sorted values.
+        The values are sorted once across windows and the ranks come from one merge with the
+        baseline in that order (one search per window would jump through the baseline); a
+        stable radix sort by window then lays the windows out, each still in value order.
         """
         values = self.data[column].cast(pl.Float64).to_numpy()
         if self.order is not None:
@@ -221,14 +220,20 @@ class _Sorter:
         if self.windows == 1:  # no ranks: SortedPair merges the two samples itself
             values.sort()
             return values, None, np.array([0, len(values)])
+        window = self.window[keep]
         by_value = np.argsort(values)
-        ranks = np.empty(len(values), dtype=np.int64)
-        ranks[by_value] = np.searchsorted(reference, values[by_value], side="right")
-        bounds = np.searchsorted(self.window[keep], np.arange(self.windows + 1))
-        for start, end in zip(bounds[:-1], bounds[1:], strict=True):
-            values[start:end].sort()
-            ranks[start:end].sort()
-        return values, ranks, bounds
+        values = values[by_value]
+        # count of baseline values <= each: a stable merge of the two sorted runs (baseline
+        # first, so it wins ties) is cheaper than a binary search per value
+        merged = np.argsort(np.concatenate([reference, values]), kind="stable")
+        ranks = np.flatnonzero(merged >= len(reference))
+        ranks -= np.arange(len(values))
+        # Back to window order, keeping value order within each window: a stable sort of the
+        # window numbers, which numpy does by radix (one pass) for 16-bit keys.
+        key = window[by_value].astype(np.uint16 if self.windows <= 1 << 16 else np.int64)
+        by_window = np.argsort(key, kind="stable")
+        bounds = np.searchsorted(window, np.arange(self.windows + 1))
+        return values[by_window], ranks[by_window], bounds
 
 
 def _category_matrices(
