@@ -78,28 +78,34 @@ def drift_metric_timeline(
     if threshold is not None:
         fig.add_hline(y=threshold, line={"dash": "dot", "color": "#d62728"},
                       annotation_text=f"drift threshold {threshold}", annotation_position="top left")
-    for when, label, color in (
-        (drift_onset, "drift onset", "#d62728"),
-        (metric_onset, f"{metric_name} drop", "#1f77b4"),
+    # the onset labels sit on either side of their lines so that close onsets stay readable
+    for when, label, color, side in (
+        (drift_onset, "drift onset", "#d62728", "top left"),
+        (metric_onset, f"{metric_name} drop", "#1f77b4", "top right"),
     ):
         if when is not None:
             fig.add_vline(x=datetime(when.year, when.month, when.day).timestamp() * 1000,
-                          line={"dash": "dash", "color": color}, annotation_text=label)
+                          line={"dash": "dash", "color": color}, annotation_text=label,
+                          annotation_position=side)
     for when, label in suspects:
         fig.add_vline(x=when.replace(tzinfo=None).timestamp() * 1000, line={"color": "#ff7f0e"},
                       annotation_text=label, annotation_position="bottom right")
     if drift_onset is not None and metric_onset is not None:
         lead = (metric_onset - drift_onset).days
+        middle = drift_onset + (metric_onset - drift_onset) / 2
         fig.add_annotation(
-            x=datetime(metric_onset.year, metric_onset.month, metric_onset.day), y=1.06, yref="paper",
+            x=datetime(middle.year, middle.month, middle.day), y=1.12, yref="paper",
             text=f"lead time: {lead} day{'s' if abs(lead) != 1 else ''}", showarrow=False,
         )
+    from mlobs_notebook.plots._style import TEMPLATE
+
     fig.update_layout(
+        template=TEMPLATE,
         title=title or f"{feature} drift and {metric_name} over time",
         yaxis={"title": statistic},
         yaxis2={"title": metric_name, "overlaying": "y", "side": "right"},
         legend={"orientation": "h", "y": -0.2},
-        margin={"t": 70, "r": 60, "l": 60, "b": 60},
+        margin={"t": 90, "r": 60, "l": 60, "b": 60},
         height=420,
     )
     return fig
