@@ -74,6 +74,7 @@ def _moments(
     numeric: Sequence[str],
     categorical: Sequence[str],
     cumulative_edges: dict[str, np.ndarray] | None = None,
+    single_window: bool = False,
 ) -> pl.LazyFrame:
     """Per-window moments; with ``cumulative_edges``, also how many values reach each edge.
 
@@ -109,6 +110,8 @@ def _moments(
         ]
     exprs += [pl.col(f"{c}\x00missing").sum() for c in categorical]
     exprs += [pl.col(f"{c}\x00ge{i}").sum() for c in edges for i in range(len(edges[c]))]
+    if single_window:  # a plain aggregation: half the time of a group-by with one group
+        return finite_only.select(pl.lit(0, dtype=pl.Int32).alias(WINDOW), *exprs)
     return finite_only.group_by(WINDOW).agg(exprs)
 
 
@@ -130,7 +133,9 @@ def count_frame(
     numeric = list(numeric_edges)
     widths = {c: len(numeric_edges[c]) + 2 for c in numeric}
     bin_numeric = bin_numeric and bool(numeric)
-    queries = [_moments(frame, numeric, categorical, numeric_edges if streaming and bin_numeric else None)]
+    queries = [
+        _moments(frame, numeric, categorical, numeric_edges if streaming and bin_numeric else None, windows == 1)
+    ]
     if bin_numeric and not streaming:
         queries.append(frame.select(*[_bin_key(c, numeric_edges[c], widths[c]) for c in numeric]))
     for c in categorical:
