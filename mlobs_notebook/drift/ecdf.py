@@ -83,12 +83,11 @@ class SortedPair:
         both = np.concatenate([self.reference.values, self.current])
         order = np.argsort(both, kind="stable")
         merged = both[order]
-        le_cur = np.cumsum(order >= self.n)
-        gap = np.arange(1, len(order) + 1, dtype=np.int64)
-        gap -= le_cur  # le_ref
-        gap *= self.m
-        le_cur *= self.n
-        gap -= le_cur
+        # with k values up to a position, le_ref = k - le_cur, so
+        # n m |F_ref - F_cur| = |(k - le_cur) m - le_cur n| = |le_cur (n + m) - k m|
+        gap = np.cumsum(order >= self.n)
+        gap *= self.n + self.m
+        gap -= np.arange(self.m, self.m * (len(order) + 1), self.m, dtype=np.int64)
         np.abs(gap, out=gap)
         return merged, gap
 
@@ -101,7 +100,7 @@ class SortedPair:
         last = np.empty(len(merged), dtype=bool)
         np.not_equal(merged[1:], merged[:-1], out=last[:-1])
         last[-1] = True
-        return float(gap[last].max() / (self.n * self.m))
+        return float(np.max(gap, where=last, initial=0) / (self.n * self.m))
 
     def wasserstein(self) -> float:
         """Integral of |F_ref - F_cur| over the real line (the 1-Wasserstein distance): the
