@@ -192,12 +192,28 @@ class WindowedPairs:
         # views instead of masked copies keep this to a few passes over the arrays.
         a, b, ga, gb = u[:-1], u[1:], g_u[:-1], g_u[1:]
         counts, m = le_cur[:-1], self.m[w[:-1]]
-        rank = (counts * n + m - 1) // m
-        t = r[rank - 1]
-        g_t = np.where(t <= a, ga, np.where(t >= b, gb, ref.cumulative_integral[rank - 1]))
-        t = np.minimum(np.maximum(t, a), b)
+        # In place: each temporary is a pass over ~all current values.
+        at = counts * n  # index of the crossing, ceil(counts n / m) - 1
+        at += m
+        at -= 1
+        at //= m
+        at -= 1
+        t = r[at]
+        g_t = ref.cumulative_integral[at]
+        np.copyto(g_t, gb, where=t >= b)
+        np.copyto(g_t, ga, where=t <= a)
+        np.maximum(t, a, out=t)
+        np.minimum(t, b, out=t)
         # c (t - a) - (g_t - ga) + (gb - g_t) - c (b - t), with c = counts / m
-        pieces = counts / m * (2 * t - a - b) + (ga + gb - 2 * g_t)
+        t *= 2
+        t -= a
+        t -= b
+        t *= counts / m
+        g_t *= -2
+        g_t += ga
+        g_t += gb
+        pieces = t
+        pieces += g_t
         pieces[final[:-1]] = 0.0
         result += np.bincount(w[:-1], weights=pieces, minlength=self.windows)
         return result
