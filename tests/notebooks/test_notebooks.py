@@ -32,6 +32,13 @@ EXPECTED = {
     "03_data_vs_model_drift.ipynb": [
         "data_drift   -> data_drift", "model_drift  -> model_drift", "healthy      -> healthy",
     ],
+    "04_ci_gate_and_retraining.ipynb": [
+        "no drift, the task succeeds", "check_drift FAILED -> the DAG retrains",
+        "drifted: ['user_session_count_7d']", "skipped=True", "read back from MLflow",
+        "failed: user_session_count_7d", "PASS, pointed at the run's existing v1 as @staging",
+        "REJECTED, 1 check(s) failed; nothing was written", "-> exit 1", "@staging still on v1",
+        "already holds @staging; nothing changed",
+    ],
 }
 
 POSTMORTEMS = {
