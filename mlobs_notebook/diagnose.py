@@ -124,12 +124,15 @@ def diagnose(
     slack_days: int = 1,
     window: timedelta = timedelta(days=1),
     unconnected: Sequence[UpstreamChange] = (),
+    lineage_searched: bool = True,
 ) -> Diagnosis:
     """The verdict for drift onsets, a metric drop and the upstream changes found per feature.
 
     ``changes`` maps each drifted feature to the changes on its upstream path (any time range;
     the ones near the onset are selected here). ``unconnected`` are changes that only
-    dataset-level lineage reaches, named in the evidence as ruled out.
+    dataset-level lineage reaches, named in the evidence as ruled out. ``lineage_searched=False``
+    says no lineage was available: drift then still reads as data drift, and the evidence says
+    that a pipeline change could not be ruled out.
     """
     drifted = tuple(o for o in onsets if o.onset is not None)
     metric = drop.metric
@@ -224,10 +227,16 @@ def diagnose(
     )
     unexplained = tuple(o.feature for o in relevant if o.feature not in explained)
     if not ranked:
-        evidence.append(
-            f"No upstream run of {', '.join(o.feature for o in relevant)} changed its definition, "
-            f"schema, state or volume from {lookback_days} days before the drift onset to its window's end."
-        )
+        if lineage_searched:
+            evidence.append(
+                f"No upstream run of {', '.join(o.feature for o in relevant)} changed its definition, "
+                f"schema, state or volume from {lookback_days} days before the drift onset to its window's end."
+            )
+        else:
+            evidence.append(
+                "No lineage was given, so upstream changes were not searched: a pipeline change "
+                "cannot be ruled out."
+            )
         for change in unconnected:
             evidence.append(_ruled_out(change))
         features = ", ".join(o.feature for o in relevant)

@@ -300,7 +300,8 @@ def investigate(
     step("lineage", 0.9)
 
     diagnosis = diagnose(onsets, drop, changes, lookback_days=lookback_days,
-                         window=_granularity_delta(granularity), unconnected=unconnected)
+                         window=_granularity_delta(granularity), unconnected=unconnected,
+                         lineage_searched=target is not None)
     step("diagnose", 1.0)
     return Investigation(
         model=record, dataset=training, snapshot_check=check, features=features,

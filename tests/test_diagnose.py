@@ -83,3 +83,10 @@ def test_one_run_explaining_two_features_is_one_suspect():
     shared = _change("build", 3, run="r1")
     d = diagnose([_onset("x"), _onset("y")], _drop(), {"x": [shared], "y": [shared]})
     assert len(d.suspects) == 1 and d.suspects[0].features == ("x", "y")
+
+
+def test_without_lineage_the_evidence_says_a_pipeline_change_is_not_ruled_out():
+    d = diagnose([_onset("x")], _drop(), {}, lineage_searched=False)
+    assert d.verdict == "data_drift"
+    assert any("cannot be ruled out" in e for e in d.evidence)
+    assert not any("No upstream run" in e for e in d.evidence)
