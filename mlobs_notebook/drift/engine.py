@@ -23,7 +23,7 @@ from mlobs_notebook.drift.binned import pool_rare
 from mlobs_notebook.drift.counts import count_frame
 from mlobs_notebook.drift.ecdf import SortedPair, SortedReference, WindowedPairs
 from mlobs_notebook.drift.kinds import as_polars
-from mlobs_notebook.drift.profile import BaselineProfile
+from mlobs_notebook.drift.profile import BaselineProfile, finite_slice
 from mlobs_notebook.drift.registry import Statistic, resolve
 from mlobs_notebook.drift.report import DriftReport
 from mlobs_notebook.drift.schema import compare_schemas
@@ -215,6 +215,10 @@ class _Sorter:
         stable radix sort by window then lays the windows out, each still in value order.
         """
         values = self.data[column].cast(pl.Float64).to_numpy()
+        if self.windows == 1:  # no ranks: SortedPair merges the two samples itself
+            values, low, high = finite_slice(np.sort(values))
+            self.infinite[column] = np.array([[low], [high]], dtype=np.int64)
+            return values, None, np.array([0, len(values)])
         if self.order is not None:
             values = values[self.order]
         keep = np.isfinite(values)
@@ -224,9 +228,6 @@ class _Sorter:
             infinite[1] = np.bincount(self.window[values == np.inf], minlength=self.windows)
         self.infinite[column] = infinite
         values = values[keep]
-        if self.windows == 1:  # no ranks: SortedPair merges the two samples itself
-            values.sort()
-            return values, None, np.array([0, len(values)])
         window = self.window[keep]
         by_value = np.argsort(values)
         values = values[by_value]
