@@ -166,12 +166,20 @@ class WindowedPairs:
             return np.full(self.windows, np.nan)
         u, w, le_cur, lt_cur, le_ref = self._distinct
         ref = self.reference.values
-        lt_ref = le_ref.copy()
+        lt_ref = le_ref
         tied = (le_ref > 0) & (ref[np.maximum(le_ref - 1, 0)] == u)
         if tied.any():
+            lt_ref = le_ref.copy()
             lt_ref[tied] = np.searchsorted(ref, u[tied], side="left")
         m = self.m[w]
-        gap = np.maximum(np.abs(le_cur * self.n - le_ref * m), np.abs(lt_cur * self.n - lt_ref * m))
+        # max(|le_cur n - le_ref m|, |lt_cur n - lt_ref m|), in place
+        gap = le_cur * self.n
+        gap -= le_ref * m
+        np.abs(gap, out=gap)
+        left = lt_cur * self.n
+        left -= lt_ref * m
+        np.abs(left, out=left)
+        np.maximum(gap, left, out=gap)
         return self._per_window(gap / (self.n * m), w, np.maximum)
 
     def wasserstein(self) -> np.ndarray:
