@@ -183,7 +183,9 @@ class _Sorter:
         self.data = framed.select(WINDOW, *numeric).collect(engine="streaming" if lazy_input else "auto")
         self.windows = windows
         window = self.data[WINDOW].to_numpy()
-        self.order = np.argsort(window, kind="stable") if windows > 1 else None
+        # in-memory windowed frames arrive sorted by window (see compute_drift): no reordering
+        unsorted = windows > 1 and bool(np.any(window[1:] < window[:-1]))
+        self.order = np.argsort(window, kind="stable") if unsorted else None
         self.window = window[self.order] if self.order is not None else window
         self.infinite: dict[str, np.ndarray] = {}  # per column: -inf and +inf rows per window
 
