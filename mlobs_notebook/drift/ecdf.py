@@ -145,13 +145,16 @@ class WindowedPairs:
         window = np.repeat(np.arange(self.windows), self.m)
         last = np.ones(len(v), dtype=bool)
         last[:-1] = (v[1:] != v[:-1]) | (window[1:] != window[:-1])
-        idx = np.flatnonzero(last)
-        u, w = v[idx], window[idx]
+        if last.all():  # the common case for continuous data: no ties, no gathers
+            idx, u, w, ranks = np.arange(len(v)), v, window, self.ranks
+        else:
+            idx = np.flatnonzero(last)
+            u, w, ranks = v[idx], window[idx], self.ranks[idx]
         le_cur = idx - self.bounds[w] + 1
         lt_cur = np.zeros_like(le_cur)
         same = w[1:] == w[:-1]
         lt_cur[1:] = np.where(same, le_cur[:-1], 0)
-        return u, w, le_cur, lt_cur, self.ranks[idx]
+        return u, w, le_cur, lt_cur, ranks
 
     def _per_window(self, values: np.ndarray, window: np.ndarray, reduce: np.ufunc) -> np.ndarray:
         out = np.full(self.windows, np.nan)
