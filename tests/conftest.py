@@ -34,6 +34,32 @@ def demo_world(tmp_path_factory):
     return build_world(tmp_path_factory.mktemp("demo") / "world")
 
 
+@pytest.fixture(scope="session")
+def world(request):
+    """For the plots and panels tests: the session's demo world, or (to iterate quickly) an
+    already built one named by MLOBS_PANELS_WORLD, which is only read, never written."""
+    prebuilt = os.environ.get("MLOBS_PANELS_WORLD")
+    if prebuilt:
+        from mlobs_notebook.demo import Manifest
+
+        return Manifest.load(prebuilt)
+    return request.getfixturevalue("demo_world")
+
+
+@pytest.fixture(scope="session")
+def demo_drift(world):
+    from panels_support import drift_report
+
+    return drift_report(world)
+
+
+@pytest.fixture(scope="session")
+def demo_lineage(world):
+    from panels_support import lineage
+
+    return lineage(world)
+
+
 SCENARIO_DAYS = 60
 SCENARIO_ROWS = 3_000
 
