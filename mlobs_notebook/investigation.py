@@ -235,12 +235,14 @@ def investigate(
     check = snapshot_check(training) if _small(training) else None
     if check is None:
         notes.append("the training snapshot's digest was not rechecked (over 1,000,000 rows)")
-    baseline = load_snapshot(training, check_digest=False)
+    # read once: the drift engine holds the baseline in memory anyway
+    baseline = load_snapshot(training, check_digest=False).collect().lazy()
+    baseline_columns = baseline.collect_schema().names()
     step("baseline", 0.25)
 
     trained_until = (
         baseline.select(pl.col(time_column).max()).collect().item()
-        if time_column in baseline.collect_schema().names() else None
+        if time_column in baseline_columns else None
     )
     if current is None:
         current_source = training.source.at_latest().uri
@@ -269,7 +271,7 @@ def investigate(
     step("current", 0.4)
 
     report = compute_drift(
-        baseline.select(*[f for f in features if f in baseline.collect_schema().names()]),
+        baseline.select(*[f for f in features if f in baseline_columns]),
         current_data, time_column=time_column, granularity=granularity, thresholds=thresholds,
     )
     step("drift", 0.6)

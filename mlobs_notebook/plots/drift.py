@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from mlobs_notebook.errors import InputError, UnknownColumn, UnknownStatistic
+from mlobs_notebook.lineage.queries import as_utc
 from mlobs_notebook.plots import _style
 
 if TYPE_CHECKING:
@@ -69,17 +70,9 @@ def _as_naive_utc(value: Any) -> datetime | None:
     """A window key as the report stores it: a naive datetime in UTC."""
     if value is None:
         return None
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise InputError(f"window {text!r} is not an ISO 8601 date or timestamp") from exc
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day)
-    raise InputError(f"window must be a datetime, a date or an ISO string, not {type(value).__name__}")
+    if not isinstance(value, str | date):  # a datetime is a date
+        raise InputError(f"window must be a datetime, a date or an ISO string, not {type(value).__name__}")
+    return as_utc(value, "window").astimezone(UTC).replace(tzinfo=None)
 
 
 def report_windows(report: DriftReport, drift_type: str = "BASELINE") -> list[datetime | None]:

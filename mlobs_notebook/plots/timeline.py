@@ -11,10 +11,6 @@ import polars as pl
 __all__ = ["drift_metric_timeline", "timeline_events"]
 
 
-def _day(value: Any) -> Any:
-    return value.date() if isinstance(value, datetime) else value
-
-
 def timeline_events(investigation: Any) -> list[dict[str, Any]]:
     """Dated events of an investigation, oldest first: training, promotion, drift onsets,
     suspect runs, the metric drop."""
