@@ -1,9 +1,9 @@
 """The counting pass: per-window bin counts, category counts and moments, as polars group-bys.
 
-Everything here is an aggregation of a group-by on ``(window, bin)`` or ``(window, category)``,
-so it runs on polars' streaming engine with memory bounded by the number of groups, and the
-counts are exact whatever the input size. Bin indices are sums of comparisons against the
-baseline's edges, the same expression on both sides, so baseline and current bin identically.
+Everything here is an aggregation of a group-by on ``window`` or ``(window, category)``, so it
+runs on polars' streaming engine with memory bounded by the number of groups, and the counts
+are exact whatever the input size. Numeric bins come from counts of values reaching each of the
+baseline's edges.
 
 Numeric values: null and NaN count as missing (the last bin); -inf falls in the first bin and
 +inf in the last value bin, both counted as non-finite; moments use finite values only.
@@ -34,19 +34,6 @@ def missing(column: str, numeric: bool) -> pl.Expr:
 def finite(column: str) -> pl.Expr:
     x = _as_float(column)
     return x.filter(x.is_finite())
-
-
-def _bin_key(column: str, interior_edges: np.ndarray, bins: int) -> pl.Expr:
-    """window * bins + bin index, one integer per row: a single group key per column."""
-    x = _as_float(column)
-    null_bin = len(interior_edges) + 1
-    if len(interior_edges):
-        # A sum of comparisons beats a binary search for the ~10 edges of quantile bins.
-        index = pl.sum_horizontal([x >= float(edge) for edge in interior_edges]).cast(pl.Int64)
-    else:
-        index = pl.lit(0, dtype=pl.Int64)
-    index = pl.when(missing(column, numeric=True)).then(pl.lit(null_bin, dtype=pl.Int64)).otherwise(index)
-    return (pl.col(WINDOW).cast(pl.Int64) * bins + index).alias(column)
 
 
 @dataclass
@@ -122,22 +109,17 @@ def count_frame(
     categorical: Sequence[str],
     *,
     streaming: bool,
-    bin_numeric: bool = True,
 ) -> Counts:
     """Every aggregation; ``frame`` must carry the ``__window__`` column.
 
-    In memory: one ``collect_all`` (bin keys per row, then ``np.bincount``). Streaming: the
-    queries are collected one at a time, because ``collect_all`` would cache the shared input
-    of the plans in memory (common subplan elimination), which is the whole table.
+    Numeric columns are binned through the counts of values reaching each edge, in the one
+    group-by over windows that takes the moments (in memory the engine counts them with a
+    compiled pass instead: ``counts_kernels.py``). Streaming, the queries are collected one at a
+    time, because ``collect_all`` would cache the shared input of the plans in memory (common
+    subplan elimination), which is the whole table.
     """
     numeric = list(numeric_edges)
-    widths = {c: len(numeric_edges[c]) + 2 for c in numeric}
-    bin_numeric = bin_numeric and bool(numeric)
-    queries = [
-        _moments(frame, numeric, categorical, numeric_edges if streaming and bin_numeric else None, windows == 1)
-    ]
-    if bin_numeric and not streaming:
-        queries.append(frame.select(*[_bin_key(c, numeric_edges[c], widths[c]) for c in numeric]))
+    queries = [_moments(frame, numeric, categorical, numeric_edges, windows == 1)]
     for c in categorical:
         # Cast to text so booleans, enums and integer codes share one category vocabulary.
         queries.append(
@@ -164,13 +146,9 @@ def count_frame(
         values = np.zeros(windows, dtype=np.float64)
         values[index] = moments_frame[f"{c}\x00missing"].to_numpy()
         counts.moments[c] = {"missing": values, "non_finite": np.zeros(windows)}
-    for c in numeric if bin_numeric else ():
-        if streaming:
-            counts.numeric[c] = _bins_from_cumulative(moments_frame, index, c, len(numeric_edges[c]), counts)
-        else:
-            flat = np.bincount(results[1][c].to_numpy(), minlength=windows * widths[c])
-            counts.numeric[c] = flat.reshape(windows, widths[c]).astype(np.int64)
-    for c, part in zip(categorical, results[1 + (bin_numeric and not streaming) :], strict=True):
+    for c in numeric:
+        counts.numeric[c] = _bins_from_cumulative(moments_frame, index, c, len(numeric_edges[c]), counts)
+    for c, part in zip(categorical, results[1:], strict=True):
         counts.categorical[c] = _category_counts(part, windows)
     return counts
 

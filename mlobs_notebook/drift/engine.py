@@ -21,9 +21,9 @@ import polars as pl
 from mlobs_notebook.drift.assemble import Block, assemble
 from mlobs_notebook.drift.binned import pool_rare
 from mlobs_notebook.drift.counts import count_frame
-from mlobs_notebook.drift.ecdf import SortedPair, SortedReference, WindowedPairs
+from mlobs_notebook.drift.ecdf import ConsecutivePairs, SortedPair, WindowedPairs
 from mlobs_notebook.drift.kinds import as_polars
-from mlobs_notebook.drift.profile import BaselineProfile, finite_slice
+from mlobs_notebook.drift.profile import BaselineProfile
 from mlobs_notebook.drift.registry import Statistic, resolve
 from mlobs_notebook.drift.report import DriftReport
 from mlobs_notebook.drift.schema import compare_schemas
@@ -92,50 +92,51 @@ def compute_drift(
     sorted_stats = [s for s in chosen if s.input == "sorted"]
     # In memory every numeric column is sorted for KS and Wasserstein anyway, and a search of
     # the edges in each window's sorted values gives its bin counts: the counting pass skips them.
-    bins_from_sorted = bool(sorted_stats and numeric and not lazy_input)
+    # In memory, the numeric columns are counted by a compiled pass per column (below, beside
+    # the sorts); a LazyFrame is counted by polars' streaming engine.
     counts = count_frame(
         framed,
         windows.count,
-        {c: profile.edges_[c] for c in numeric},
+        {c: profile.edges_[c] for c in numeric} if lazy_input else {},
         categorical,
         streaming=lazy_input,
-        bin_numeric=not bins_from_sorted,
     )
     notes = []
     if windows.null_time_rows:
         notes.append(f"{windows.null_time_rows} row(s) with a null {time_column!r} were left out")
-    sorter: _Sorter | None = None
-    if sorted_stats and numeric:
-        total = int(counts.rows.sum())
-        if lazy_input and max_exact_rows is not None and total > max_exact_rows:
-            names = ", ".join(s.name for s in sorted_stats)
-            notes.append(
-                f"{names} skipped: the current LazyFrame has {total:,} rows, more than "
-                f"max_exact_rows={max_exact_rows:,}; they need every value sorted in memory. "
-                "The binned statistics are exact."
-            )
-            sorted_stats = []
-        else:
-            sorter = _Sorter(framed, numeric, windows.count, lazy_input)
+    total = int(counts.rows.sum())
+    if sorted_stats and numeric and lazy_input and max_exact_rows is not None and total > max_exact_rows:
+        names = ", ".join(s.name for s in sorted_stats)
+        notes.append(
+            f"{names} skipped: the current LazyFrame has {total:,} rows, more than "
+            f"max_exact_rows={max_exact_rows:,}; they need every value sorted in memory. "
+            "The binned statistics are exact."
+        )
+        sorted_stats = []
+    held = _NumericColumns(framed, numeric, windows.count, lazy_input) if numeric and (sorted_stats or not lazy_input) else None
     levels = resolve_thresholds(thresholds, compared)
 
     def one_column(c: str) -> tuple[list[Block], list[np.ndarray] | None]:
         kind = profile.kinds_[c]
         stats = [s for s in chosen if kind in s.kinds and (s.input == "counts" or s in sorted_stats)]
-        windowed = parts = None
-        if sorter is not None and kind == "numeric":
-            values, ranks, bounds = sorter.segments(c, profile.references_[c].values)
-            if bins_from_sorted:
-                counts.numeric[c] = sorter.bin_counts(c, values, bounds, profile.edges_[c], counts.moments[c]["missing"])
-            parts = [values[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
-            if len(parts) == 1:  # one window: the pair code makes fewer passes over the values
-                windowed = [SortedPair(profile.references_[c], values)]
-            else:
-                windowed = WindowedPairs(profile.references_[c], values, ranks, bounds)
-        blocks = _column_blocks(c, profile, counts, windowed, parts, stats, consecutive, min_category_count)
+        windowed = following = parts = None
+        if held is not None and kind == "numeric":
+            values = held.values(c)
+            if not lazy_input:
+                counts.numeric[c], counts.moments[c] = held.counts(c, values, profile.edges_[c])
+            if sorted_stats:
+                values, bounds = held.segments(values)
+                parts = [values[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+                reference = profile.references_[c]
+                if len(parts) == 1:  # one window: a single merge of the two samples
+                    windowed = SortedPair(reference, values)
+                else:
+                    windowed = WindowedPairs(reference, values, bounds)
+                    following = ConsecutivePairs(values, bounds) if consecutive else None
+        blocks = _column_blocks(c, profile, counts, windowed, following, stats, consecutive, min_category_count)
         return blocks, parts
 
-    # numpy's sort and searchsorted release the GIL: columns run side by side on every core.
+    # numpy's sorts and the compiled loops release the GIL: columns run side by side on every core.
     with ThreadPoolExecutor(max_workers=max(1, min(len(compared), os.cpu_count() or 1))) as pool:
         done = list(pool.map(one_column, compared))
     blocks = [block for column_blocks, _ in done for block in column_blocks]
@@ -171,12 +172,11 @@ def _profile(
     return BaselineProfile(columns=wanted, kinds=kinds, bins=bins).fit(frame), names
 
 
-class _Sorter:
-    """Each window's finite values of a numeric column, sorted.
+class _NumericColumns:
+    """The numeric columns of the windowed frame, in memory and in window order.
 
-    The frame is ordered by window once (shared by every column); each column's values are then
-    gathered in that order and each window's slice sorted in place, so every value is touched
-    once whatever the number of windows.
+    The frame is ordered by window once (shared by every column), so window i is the slice
+    ``bounds[i]:bounds[i + 1]`` of every column.
     """
 
     def __init__(self, framed: pl.LazyFrame, numeric: list[str], windows: int, lazy_input: bool) -> None:
@@ -187,63 +187,43 @@ class _Sorter:
         unsorted = windows > 1 and bool(np.any(window[1:] < window[:-1]))
         self.order = np.argsort(window, kind="stable") if unsorted else None
         self.window = window[self.order] if self.order is not None else window
-        self.infinite: dict[str, np.ndarray] = {}  # per column: -inf and +inf rows per window
+        self.bounds = np.searchsorted(self.window, np.arange(windows + 1)).astype(np.int64)
 
-    def bin_counts(
-        self, column: str, values: np.ndarray, bounds: np.ndarray, edges: np.ndarray, missing: np.ndarray
-    ) -> np.ndarray:
-        """(W, bins + 1) counts from ``segments``' output, binned as ``counts.py`` bins: a value on
-        an edge goes to the upper bin, -inf to the first, +inf to the last value bin, missing
-        (null or NaN) last."""
-        below = np.empty((self.windows, len(edges) + 2), dtype=np.int64)
-        below[:, 0] = 0
-        below[:, -1] = np.diff(bounds)
-        for w, (start, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-            below[w, 1:-1] = np.searchsorted(values[start:end], edges, side="left")
-        matrix = np.empty((self.windows, len(edges) + 2), dtype=np.int64)
-        matrix[:, :-1] = np.diff(below, axis=1)
-        matrix[:, 0] += self.infinite[column][0]
-        matrix[:, -2] += self.infinite[column][1]
-        matrix[:, -1] = missing.astype(np.int64)
-        return matrix
-
-    def segments(self, column: str, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        """(values, ranks, bounds): every window's finite values, sorted within the window and
-        laid end to end (window i in ``values[bounds[i]:bounds[i + 1]]``), and their ranks in
-        the sorted baseline (count of baseline values <= each value; None for a single window).
-
-        The values are sorted once across windows and the ranks come from one merge with the
-        baseline in that order (one search per window would jump through the baseline); a
-        stable radix sort by window then lays the windows out, each still in value order.
-        """
+    def values(self, column: str) -> np.ndarray:
+        """The column as float64 in window order (null as NaN), a copy the caller may sort."""
         values = self.data[column].cast(pl.Float64).to_numpy()
-        if self.windows == 1:  # no ranks: SortedPair merges the two samples itself
-            values, low, high = finite_slice(np.sort(values))
-            self.infinite[column] = np.array([[low], [high]], dtype=np.int64)
-            return values, None, np.array([0, len(values)])
-        if self.order is not None:
-            values = values[self.order]
+        # a copy either way: polars may lend its own (read-only) memory
+        return values[self.order] if self.order is not None else np.array(values)
+
+    def counts(self, column: str, values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """(bin counts (W, bins + 1), moments) of the column, as ``counts.count_frame`` gives."""
+        from mlobs_notebook.drift.counts_kernels import window_counts
+
+        bins, missing, non_finite, mean, std, low, high = window_counts(values, self.bounds, edges)
+        series = self.data[column]
+        if series.null_count():  # nulls read as NaN: missing, but not non-finite
+            null = series.is_null().to_numpy()
+            if self.order is not None:
+                null = null[self.order]
+            non_finite = non_finite - np.bincount(self.window[null], minlength=self.windows)
+        moments = {"missing": missing, "non_finite": non_finite, "mean": mean, "std": std, "min": low, "max": high}
+        return bins, {k: v.astype(np.float64) for k, v in moments.items()}
+
+    def segments(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(values, bounds): every window's finite values, sorted within the window and laid end
+        to end (window i in ``values[bounds[i]:bounds[i + 1]]``).
+
+        Each window's slice of ``values`` is sorted in place (numpy's vectorised sort, ~10 ms
+        for 1M values in all); -inf, +inf and NaN (null) are dropped.
+        """
+        for start, end in zip(self.bounds[:-1], self.bounds[1:], strict=True):
+            values[start:end].sort()
         keep = np.isfinite(values)
-        infinite = np.zeros((2, self.windows), dtype=np.int64)
-        if not keep.all():
-            infinite[0] = np.bincount(self.window[values == -np.inf], minlength=self.windows)
-            infinite[1] = np.bincount(self.window[values == np.inf], minlength=self.windows)
-        self.infinite[column] = infinite
-        values = values[keep]
-        window = self.window[keep]
-        by_value = np.argsort(values)
-        values = values[by_value]
-        # count of baseline values <= each: a stable merge of the two sorted runs (baseline
-        # first, so it wins ties) is cheaper than a binary search per value
-        merged = np.argsort(np.concatenate([reference, values]), kind="stable")
-        ranks = np.flatnonzero(merged >= len(reference))
-        ranks -= np.arange(len(values))
-        # Back to window order, keeping value order within each window: a stable sort of the
-        # window numbers, which numpy does by radix (one pass) for 16-bit keys.
-        key = window[by_value].astype(np.uint16 if self.windows <= 1 << 16 else np.int64)
-        by_window = np.argsort(key, kind="stable")
-        bounds = np.searchsorted(window, np.arange(self.windows + 1))
-        return values[by_window], ranks[by_window], bounds
+        if keep.all():
+            return values, self.bounds
+        bounds = np.zeros(self.windows + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self.window[keep], minlength=self.windows), out=bounds[1:])
+        return values[keep], bounds
 
 
 def _category_matrices(
@@ -286,21 +266,14 @@ def _apply(
     return values
 
 
-def _apply_sorted(stats: list[Statistic], pairs: WindowedPairs | list[SortedPair]) -> dict[str, np.ndarray]:
-    """Sorted statistics for every window: one call over all windows against the baseline, or
-    one call per pair for consecutive windows (each has its own reference)."""
+def _apply_sorted(stats: list[Statistic], pairs: SortedPair | WindowedPairs | ConsecutivePairs) -> dict[str, np.ndarray]:
+    """Sorted statistics of every window: one call over all windows (each statistic shares the
+    pairs' single compiled pass)."""
     values: dict[str, np.ndarray] = {}
-    cache: dict[Any, Any] = {}
     for s in stats:
-        if s.input != "sorted":
-            continue
-        if s.compute not in cache:
-            cache[s.compute] = s.compute(pairs) if isinstance(pairs, WindowedPairs) else [s.compute(p) for p in pairs]
-        results = cache[s.compute]
-        if isinstance(pairs, WindowedPairs):
-            values[s.name] = np.asarray(results if s.output is None else results[s.output], dtype=np.float64)
-        else:
-            values[s.name] = np.array([r if s.output is None else r[s.output] for r in results], dtype=np.float64)
+        if s.input == "sorted":
+            result = s.compute(pairs)
+            values[s.name] = np.atleast_1d(np.asarray(result if s.output is None else result[s.output], dtype=np.float64))
     return values
 
 
@@ -308,8 +281,8 @@ def _column_blocks(
     column: str,
     profile: BaselineProfile,
     counts: Any,
-    windowed: WindowedPairs | list[SortedPair] | None,
-    segments: list[np.ndarray] | None,
+    windowed: SortedPair | WindowedPairs | None,
+    following: ConsecutivePairs | None,
     stats: list[Statistic],
     consecutive: bool,
     min_count: float,
@@ -342,9 +315,8 @@ def _column_blocks(
     if consecutive and counts.windows > 1:
         previous, later = current[:-1], current[1:]
         values = _apply(stats, previous, later, categorical, min_count)
-        if segments is not None:
-            pairs = [SortedPair(SortedReference(a), b) for a, b in zip(segments[:-1], segments[1:], strict=True)]
-            values.update(_apply_sorted(stats, pairs))
+        if following is not None:
+            values.update(_apply_sorted(stats, following))
         blocks.append(
             Block(column, "CONSECUTIVE", np.arange(1, counts.windows), previous, later, values, labels)
         )

@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from mlobs_notebook.drift.ecdf import SortedPair, WindowedPairs
+from mlobs_notebook.drift.ecdf import ConsecutivePairs, SortedPair, WindowedPairs
 from mlobs_notebook.drift.registry import Statistic, register
 
 
-def ks_test(pair: SortedPair | WindowedPairs) -> tuple[Any, Any]:
+def ks_test(pair: SortedPair | WindowedPairs | ConsecutivePairs) -> tuple[Any, Any]:
     """(statistic, p-value), floats for a pair or arrays over windows; the statistic equals
     ``scipy.stats.ks_2samp(...).statistic``.
 
@@ -23,7 +23,7 @@ def ks_test(pair: SortedPair | WindowedPairs) -> tuple[Any, Any]:
     and both are ~0 when drift is real.
     """
     d = np.asarray(pair.ks_statistic(), dtype=np.float64)
-    n, m = float(pair.n), np.asarray(pair.m, dtype=np.float64)
+    n, m = np.asarray(pair.n, dtype=np.float64), np.asarray(pair.m, dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.clip(special.kolmogorov(d * np.sqrt(n * m / (n + m))), 0.0, 1.0)
     p = np.where(np.isnan(d), np.nan, p)

@@ -99,22 +99,27 @@ class BaselineProfile:
                 self.edges_[c] = interior_edges(values, self.bins)
                 infinities[c] = (low, high)
         counts = count_frame(
-            data.lazy().with_columns(pl.lit(0, dtype=pl.Int32).alias(WINDOW)),
-            1,
-            self.edges_,
-            categorical,
-            streaming=False,
-            bin_numeric=False,
+            data.lazy().with_columns(pl.lit(0, dtype=pl.Int32).alias(WINDOW)), 1, {}, categorical, streaming=False
         )
         for c in numeric:
-            # The sorted values already give the bins: count below each edge. Same rule as the
-            # current side's comparisons (a value on an edge goes to the upper bin).
-            below = np.searchsorted(self.references_[c].values, self.edges_[c], side="left")
-            reaching = np.diff(np.concatenate([[0], below, [self.references_[c].n]]))
+            # The sorted values give the bins (count below each edge, the same rule as the
+            # current side's: a value on an edge goes to the upper bin) and the moments.
+            values = self.references_[c].values
+            below = np.searchsorted(values, self.edges_[c], side="left")
+            reaching = np.diff(np.concatenate([[0], below, [len(values)]]))
             reaching[0] += infinities[c][0]
             reaching[-1] += infinities[c][1]
-            missing = int(counts.moments[c]["missing"][0])
+            missing = data.height - len(values) - sum(infinities[c])  # null and NaN
+            nan = missing - data[c].null_count()
             counts.numeric[c] = np.append(reaching, missing).astype(np.int64)[None, :]
+            counts.moments[c] = {
+                "missing": np.array([missing], dtype=np.float64),
+                "non_finite": np.array([nan + sum(infinities[c])], dtype=np.float64),
+                "mean": np.array([values.mean() if len(values) else np.nan]),
+                "std": np.array([values.std(ddof=1) if len(values) > 1 else np.nan]),
+                "min": np.array([values[0] if len(values) else np.nan]),
+                "max": np.array([values[-1] if len(values) else np.nan]),
+            }
         self.counts_ = counts
         # Categories ordered by baseline frequency, most frequent first (then by value).
         self.categories_: dict[str, list[str]] = {}

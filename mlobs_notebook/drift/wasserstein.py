@@ -6,11 +6,11 @@ from typing import Any
 
 import numpy as np
 
-from mlobs_notebook.drift.ecdf import SortedPair, WindowedPairs
+from mlobs_notebook.drift.ecdf import ConsecutivePairs, SortedPair, WindowedPairs
 from mlobs_notebook.drift.registry import Statistic, register
 
 
-def wasserstein(pair: SortedPair | WindowedPairs) -> tuple[Any, Any]:
+def wasserstein(pair: SortedPair | WindowedPairs | ConsecutivePairs) -> tuple[Any, Any]:
     """(distance, distance / std of the reference); equals ``scipy.stats.wasserstein_distance``.
 
     The normalised value is scale-free, so one threshold serves every feature. Its reference is
@@ -18,8 +18,11 @@ def wasserstein(pair: SortedPair | WindowedPairs) -> tuple[Any, Any]:
     reference (std 0) leaves it undefined (NaN).
     """
     distance = pair.wasserstein()
-    std = pair.reference.std
-    return distance, (distance / std if std > 0 else distance * np.nan)
+    std = pair.reference_std
+    if np.ndim(distance) == 0:
+        return distance, (distance / std if std > 0 else float("nan"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return distance, np.where(std > 0, distance / std, np.nan)
 
 
 register(

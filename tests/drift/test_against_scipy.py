@@ -114,7 +114,7 @@ def test_all_windows_at_once_equal_scipy_per_window(ties: bool) -> None:
         parts = [np.sort(draw(int(rng.integers(0, 30)))) for _ in range(int(rng.integers(1, 6)))]
         values = np.concatenate(parts)
         bounds = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
-        pairs = WindowedPairs(SortedReference(reference), values, np.searchsorted(reference, values, "right"), bounds)
+        pairs = WindowedPairs(SortedReference(reference), values, bounds)
         d, w = pairs.ks_statistic(), pairs.wasserstein()
         for i, part in enumerate(parts):
             if len(part) == 0:  # an empty window: undefined, not an error
@@ -122,3 +122,51 @@ def test_all_windows_at_once_equal_scipy_per_window(ties: bool) -> None:
                 continue
             assert d[i] == pytest.approx(stats.ks_2samp(reference, part).statistic, abs=1e-12)
             assert w[i] == pytest.approx(stats.wasserstein_distance(reference, part), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_small_windows_against_a_large_reference_equal_scipy(ties: bool) -> None:
+    """Windows far smaller than the reference, some shifted past either end of it: the
+    galloping searches take long jumps and land outside the reference."""
+    from mlobs_notebook.drift.ecdf import SortedReference, WindowedPairs
+
+    rng = np.random.default_rng(31 + ties)
+    draw = (lambda k, shift: rng.integers(0, 40, k) + shift) if ties else (lambda k, shift: rng.normal(shift, 1.0, k))
+    reference = np.sort(draw(20_000, 0).astype(float))
+    shifts = [0, 0, 3, -60, 60, 0.5, 0] if ties else [0, 0, 0.3, -9, 9, 1.5, 0]
+    parts = [np.sort(draw(int(rng.integers(1, 60)), shift).astype(float)) for shift in shifts]
+    values = np.concatenate(parts)
+    bounds = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
+    pairs = WindowedPairs(SortedReference(reference), values, bounds)
+    d, w = pairs.ks_statistic(), pairs.wasserstein()
+    for i, part in enumerate(parts):
+        assert d[i] == pytest.approx(stats.ks_2samp(reference, part).statistic, abs=1e-12)
+        assert w[i] == pytest.approx(stats.wasserstein_distance(reference, part), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_consecutive_windows_equal_scipy_pair_by_pair(ties: bool) -> None:
+    from mlobs_notebook.drift.ecdf import ConsecutivePairs
+    from mlobs_notebook.drift.wasserstein import wasserstein
+
+    rng = np.random.default_rng(41 + ties)
+    for _ in range(30):
+        draw = (lambda k: rng.integers(0, 5, k).astype(float)) if ties else (lambda k: rng.normal(rng.normal(), 2.0, k))
+        parts = [np.sort(draw(int(rng.integers(0, 40)))) for _ in range(int(rng.integers(2, 7)))]
+        values = np.concatenate(parts)
+        bounds = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
+        pairs = ConsecutivePairs(values, bounds)
+        d, w = pairs.ks_statistic(), pairs.wasserstein()
+        _, normalized = wasserstein(pairs)
+        assert len(d) == len(w) == len(parts) - 1
+        for i, (earlier, later) in enumerate(zip(parts[:-1], parts[1:], strict=True)):
+            if len(earlier) == 0 or len(later) == 0:
+                assert np.isnan(d[i]) and np.isnan(w[i]) and np.isnan(normalized[i])
+                continue
+            expected = stats.wasserstein_distance(earlier, later)
+            assert d[i] == pytest.approx(stats.ks_2samp(earlier, later).statistic, abs=1e-12)
+            assert w[i] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+            if np.std(earlier) > 0:
+                assert normalized[i] == pytest.approx(expected / np.std(earlier), rel=1e-9, abs=1e-12)
+            else:
+                assert np.isnan(normalized[i])
