@@ -4,12 +4,15 @@
 ``compute_drift`` compares current data (optionally per time window) against it and returns a
 :class:`DriftReport`. Statistics live one per module and register by name (``registry.py``):
 PSI and JS distance (numeric and categorical), exact KS and Wasserstein (numeric),
-chi-squared, total variation and L-infinity (categorical). Pure: polars and numpy in, polars out.
+chi-squared, total variation and L-infinity (categorical). Pure: polars and numpy in, polars
+out; the loops over values (``*_kernels.py``) are compiled by numba on first use and cached on
+disk.
 
 Which statistics need what:
 
-- Binned (PSI, JS, chi-squared, TV, L-inf), counts, null rates, means: group-by aggregations,
-  exact at any size; a LazyFrame is read with polars' streaming engine in bounded memory.
+- Binned (PSI, JS, chi-squared, TV, L-inf), counts, null rates, means: per-window counts, exact
+  at any size. In memory a compiled pass counts each numeric column; a LazyFrame is counted by
+  polars group-bys on its streaming engine, in memory bounded by windows x bins and categories.
 - Exact KS and Wasserstein: every finite value of a window, sorted, in memory. For a LazyFrame
   with more than ``max_exact_rows`` rows (default 20,000,000) they are skipped and the report's
   ``notes`` say so; pass a sample or raise the bound to get them. The baseline's sorted values
