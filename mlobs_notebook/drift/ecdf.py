@@ -2,10 +2,10 @@
 
 One pair (:class:`SortedPair`): the two sorted samples are merged in one pass. Many windows
 against one large fixed baseline (:class:`WindowedPairs`): each window's values are located in
-the sorted baseline by galloping searches and the Wasserstein integral read off the baseline's
-cumulative integral. Each window against the one before it (:class:`ConsecutivePairs`): one
-merge per pair. The loops are compiled (``ecdf_kernels.py``, imported on first use so binned
-statistics never load numba). All equal scipy's results; the tests hold them to 1e-9.
+the sorted baseline by searches that resume where the last one stopped, and the Wasserstein
+integral is read off the baseline's cumulative integral. Each window against the one before it
+(:class:`ConsecutivePairs`): one merge per pair. The loops are compiled (``ecdf_kernels.py``,
+imported on first use). All equal scipy's results; the tests hold them to 1e-9.
 """
 
 from __future__ import annotations

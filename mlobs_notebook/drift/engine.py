@@ -1,11 +1,12 @@
 """compute_drift: the baseline profile applied to every window of the current data, in one pass.
 
-The pass is a handful of polars group-bys over (window, bin) and (window, category), run by the
-streaming engine for LazyFrames, so the binned statistics (PSI, JS, chi-squared, TV, L-inf) and
-the moments are exact at any input size. KS and Wasserstein need each window's values sorted:
-the frame is ordered by window once and each window's slice is sorted in place, then compared
-against the baseline's sorted values (see ``ecdf.py``). For a LazyFrame with more than
-``max_exact_rows`` rows those two are skipped, with a note in the report, so memory stays bounded.
+The counts behind the binned statistics (PSI, JS, chi-squared, TV, L-inf) and the moments are
+exact at any input size: categories are counted by polars group-bys over (window, category);
+numeric columns by one compiled pass per column in memory (``counts_kernels.py``), or by polars'
+streaming engine for a LazyFrame. KS and Wasserstein need each window's values sorted: the frame
+is ordered by window once and each window's slice is sorted in place, then compared against the
+baseline's sorted values (see ``ecdf.py``). For a LazyFrame with more than ``max_exact_rows``
+rows those two are skipped, with a note in the report, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -90,8 +91,6 @@ def compute_drift(
     numeric = [c for c in compared if profile.kinds_[c] == "numeric"]
     categorical = [c for c in compared if profile.kinds_[c] == "categorical"]
     sorted_stats = [s for s in chosen if s.input == "sorted"]
-    # In memory every numeric column is sorted for KS and Wasserstein anyway, and a search of
-    # the edges in each window's sorted values gives its bin counts: the counting pass skips them.
     # In memory, the numeric columns are counted by a compiled pass per column (below, beside
     # the sorts); a LazyFrame is counted by polars' streaming engine.
     counts = count_frame(
@@ -113,7 +112,9 @@ def compute_drift(
             "The binned statistics are exact."
         )
         sorted_stats = []
-    held = _NumericColumns(framed, numeric, windows.count, lazy_input) if numeric and (sorted_stats or not lazy_input) else None
+    held = None  # the numeric columns in memory, when they are counted or sorted here
+    if numeric and (sorted_stats or not lazy_input):
+        held = _NumericColumns(framed, numeric, windows.count, lazy_input)
     levels = resolve_thresholds(thresholds, compared)
 
     def one_column(c: str) -> tuple[list[Block], list[np.ndarray] | None]:
