@@ -108,22 +108,6 @@ def _count_at_most(reference, coarse, x, low):  # pragma: no cover - compiled
 
 
 @compiled
-def _count_below(reference, coarse, x, low):  # pragma: no cover - compiled
-    """Count of reference values < x, knowing at least ``low`` coarse values are < x."""
-    size = len(coarse)
-    while low + _STRIDE <= size and coarse[low + _STRIDE - 1] < x:
-        low += _STRIDE
-    count = 0
-    for t in range(low, min(low + _STRIDE, size)):
-        count += coarse[t] < x
-    base = (low + count) * GROUP
-    count = 0
-    for t in range(base, min(base + GROUP, len(reference))):
-        count += reference[t] < x
-    return base + count
-
-
-@compiled
 def _integral_at(reference, integral, x, at_most):  # pragma: no cover - compiled
     """Integral of the reference CDF from -inf to x, given the count of reference values <= x."""
     if at_most == 0:
@@ -194,7 +178,8 @@ def windowed_statistics(reference, coarse, integral, values, bounds):  # pragma:
                 at_most_ref, coarse_low = _count_at_most(reference, coarse, x, coarse_low)
                 below_ref = at_most_ref
                 if at_most_ref > 0 and reference[at_most_ref - 1] == x:
-                    below_ref = _count_below(reference, coarse, x, below_coarse)
+                    # values < x are the values <= the float just below x
+                    below_ref, _ = _count_at_most(reference, coarse, np.nextafter(x, -np.inf), below_coarse)
                 top = max(top, abs(at_most_cur * n - at_most_ref * m), abs(below_cur * n - below_ref * m))
                 g_x = _integral_at(reference, integral, x, at_most_ref)
                 if below_cur == 0:
