@@ -127,7 +127,7 @@ def test_all_windows_at_once_equal_scipy_per_window(ties: bool) -> None:
 @pytest.mark.parametrize("ties", [False, True])
 def test_small_windows_against_a_large_reference_equal_scipy(ties: bool) -> None:
     """Windows far smaller than the reference, some shifted past either end of it: the
-    galloping searches take long jumps and land outside the reference."""
+    resumed searches take long jumps and land outside the reference."""
     from mlobs_notebook.drift.ecdf import SortedReference, WindowedPairs
 
     rng = np.random.default_rng(31 + ties)
