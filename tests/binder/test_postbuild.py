@@ -67,6 +67,12 @@ def test_postbuild_in_a_fresh_venv_builds_the_world_notebook_02_opens_on(tmp_pat
     assert manifest["scenario"] == "pipeline_bug" and manifest["days"] == 21
     # the notebooks' default world (../mlobs-demo beside notebooks/) is the one postBuild built
     assert ((repo / "notebooks") / ".." / "mlobs-demo").resolve() == (repo / "mlobs-demo").resolve()
+    # the drift engine's compiled loops are in numba's cache beside the package, not left to the
+    # reader's first investigation
+    cached = {p.name.split("-")[0] for p in (repo / "mlobs_notebook" / "drift" / "__pycache__").glob("*.nbi")}
+    for loop in ("ecdf_kernels.pair_statistics", "ecdf_kernels.windowed_statistics",
+                 "ecdf_kernels.consecutive_statistics", "counts_kernels.window_counts"):  # fmt: skip
+        assert loop in cached, f"postBuild did not compile {loop}: {sorted(cached)}"
 
     # 3. the start page: binder/start runs the server command with notebook 02 as its default URL
     shown = _run(["bash", "binder/start", py, "-c", (
