@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from mlobs_notebook.drift.ecdf import sorted_quantiles
 from mlobs_notebook.drift.profile import PROFILE_SCHEMA, QUANTILES, BaselineProfile
 from mlobs_notebook.drift.registry import statistic_names
 from mlobs_notebook.drift.report import DriftReport
@@ -169,7 +168,7 @@ BINS_SCHEMA = {
 
 
 def _profile_frame(
-    profile: BaselineProfile, counts: Any, segments: dict, windows: Any, compared: list[str], dtypes: dict
+    profile: BaselineProfile, counts: Any, quantiles: dict, windows: Any, compared: list[str], dtypes: dict
 ) -> pl.DataFrame:
     base = profile.profile_.filter(pl.col("column_name").is_in(compared)).with_columns(
         source=pl.lit("baseline"), window_start=pl.lit(None, pl.Datetime("us")),
@@ -191,11 +190,8 @@ def _profile_frame(
         }
         for stat in ("mean", "std", "min", "max"):
             columns[stat] = m.get(stat, np.full(windows.count, np.nan))
-        sorted_parts = segments.get(c)
-        if sorted_parts is not None:
-            table = np.array([sorted_quantiles(part, QUANTILES) for part in sorted_parts]).reshape(-1, len(QUANTILES))
-        else:  # out of core: no sorted values, no quantiles
-            table = np.full((windows.count, len(QUANTILES)), np.nan)
+        # per-window quantiles come with the sorted values; out of core there are none
+        table = quantiles.get(c, np.full((windows.count, len(QUANTILES)), np.nan))
         for i, q in enumerate(QUANTILES):
             columns[f"p{round(q * 100):02d}"] = table[:, i]
         schema = {"window_start": pl.Datetime("us"), "window_end": pl.Datetime("us"), "source": pl.String, **PROFILE_SCHEMA}
@@ -210,7 +206,7 @@ def assemble(
     windows: Any,
     profile: BaselineProfile,
     counts: Any,
-    segments: dict,
+    quantiles: dict,
     dtypes: dict[str, str],
     levels: dict,
     findings: tuple,
@@ -229,7 +225,7 @@ def assemble(
     return DriftReport(
         table=table,
         bins=bins_frame,
-        profile=_profile_frame(profile, counts, segments, windows, list(dtypes), dtypes),
+        profile=_profile_frame(profile, counts, quantiles, windows, list(dtypes), dtypes),
         schema_findings=findings,
         notes=notes,
         granularity=windows.granularity,

@@ -5,8 +5,9 @@ exact at any input size: categories are counted by polars group-bys over (window
 numeric columns by one compiled pass per column in memory (``counts_kernels.py``), or by polars'
 streaming engine for a LazyFrame. KS and Wasserstein need each window's values sorted: the frame
 is ordered by window once and each window's slice is sorted in place, then compared against the
-baseline's sorted values (see ``ecdf.py``). For a LazyFrame with more than ``max_exact_rows``
-rows those two are skipped, with a note in the report, so memory stays bounded.
+baseline's sorted values (see ``ecdf.py``). A LazyFrame's numeric columns are read for them one
+at a time, so memory holds one column; above ``max_exact_rows`` rows those two are skipped, with
+a note in the report.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ import polars as pl
 from mlobs_notebook.drift.assemble import Block, assemble
 from mlobs_notebook.drift.binned import pool_rare
 from mlobs_notebook.drift.counts import count_frame
-from mlobs_notebook.drift.ecdf import ConsecutivePairs, SortedPair, WindowedPairs
+from mlobs_notebook.drift.ecdf import ConsecutivePairs, SortedPair, WindowedPairs, sorted_quantiles
 from mlobs_notebook.drift.kinds import as_polars
-from mlobs_notebook.drift.profile import BaselineProfile
+from mlobs_notebook.drift.profile import QUANTILES, BaselineProfile
 from mlobs_notebook.drift.registry import Statistic, resolve
 from mlobs_notebook.drift.report import DriftReport
 from mlobs_notebook.drift.schema import compare_schemas
@@ -38,8 +39,9 @@ __all__ = ["DEFAULT_MIN_CATEGORY_COUNT", "DEFAULT_MAX_EXACT_ROWS", "compute_drif
 # expected rows per category PSI reads about 1/E on identical distributions, so 20 keeps the
 # noise near 0.05, under the 0.1 warn level. See binned.pool_rare.
 DEFAULT_MIN_CATEGORY_COUNT = 20
-# Above this many rows a LazyFrame is treated as out of core: KS and Wasserstein are skipped.
-DEFAULT_MAX_EXACT_ROWS = 20_000_000
+# Above this many rows a LazyFrame's KS and Wasserstein are skipped. They hold one numeric
+# column of the current data in memory at a time, about 20 to 40 bytes a row.
+DEFAULT_MAX_EXACT_ROWS = 100_000_000
 
 
 def compute_drift(
@@ -108,46 +110,52 @@ def compute_drift(
         names = ", ".join(s.name for s in sorted_stats)
         notes.append(
             f"{names} skipped: the current LazyFrame has {total:,} rows, more than "
-            f"max_exact_rows={max_exact_rows:,}; they need every value sorted in memory. "
+            f"max_exact_rows={max_exact_rows:,}; they need a column's every value sorted in memory. "
             "The binned statistics are exact."
         )
         sorted_stats = []
-    held = None  # the numeric columns in memory, when they are counted or sorted here
-    if numeric and (sorted_stats or not lazy_input):
-        held = _NumericColumns(framed, numeric, windows.count, lazy_input)
+    # In memory every numeric column is at hand; a LazyFrame's are read one at a time when the
+    # sorted statistics need them (one column's values in memory, whatever the width).
+    held = _NumericColumns(framed, numeric, windows.count, streaming=False) if numeric and not lazy_input else None
     levels = resolve_thresholds(thresholds, compared)
 
-    def one_column(c: str) -> tuple[list[Block], list[np.ndarray] | None]:
+    def one_column(c: str) -> tuple[list[Block], np.ndarray | None]:
         kind = profile.kinds_[c]
         stats = [s for s in chosen if kind in s.kinds and (s.input == "counts" or s in sorted_stats)]
-        windowed = following = parts = None
-        if held is not None and kind == "numeric":
-            values = held.values(c)
+        windowed = following = quantiles = None
+        if kind == "numeric" and (held is not None or sorted_stats):
+            columns = held or _NumericColumns(framed, [c], windows.count, streaming=True)
+            values = columns.values(c)
             if not lazy_input:
-                counts.numeric[c], counts.moments[c] = held.counts(c, values, profile.edges_[c])
+                counts.numeric[c], counts.moments[c] = columns.counts(c, values, profile.edges_[c])
             if sorted_stats:
-                values, bounds = held.segments(values)
-                parts = [values[start:end] for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+                values, bounds = columns.segments(values)
+                quantiles = np.array(
+                    [sorted_quantiles(values[start:end], QUANTILES) for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+                ).reshape(-1, len(QUANTILES))
                 reference = profile.references_[c]
-                if len(parts) == 1:  # one window: a single merge of the two samples
+                if windows.count == 1:  # one window: a single merge of the two samples
                     windowed = SortedPair(reference, values)
                 else:
                     windowed = WindowedPairs(reference, values, bounds)
                     following = ConsecutivePairs(values, bounds) if consecutive else None
         blocks = _column_blocks(c, profile, counts, windowed, following, stats, consecutive, min_category_count)
-        return blocks, parts
+        return blocks, quantiles
 
-    # numpy's sorts and the compiled loops release the GIL: columns run side by side on every core.
-    with ThreadPoolExecutor(max_workers=max(1, min(len(compared), os.cpu_count() or 1))) as pool:
+    # numpy's sorts and the compiled loops release the GIL: columns run side by side on every
+    # core; a LazyFrame's columns one after another, so one is in memory at a time.
+    one_at_a_time = lazy_input and bool(sorted_stats)
+    workers = 1 if one_at_a_time else max(1, min(len(compared), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         done = list(pool.map(one_column, compared))
     blocks = [block for column_blocks, _ in done for block in column_blocks]
-    segments = {c: parts for c, (_, parts) in zip(compared, done, strict=True) if parts is not None}
+    quantiles = {c: table for c, (_, table) in zip(compared, done, strict=True) if table is not None}
     return assemble(
         blocks,
         windows=windows,
         profile=profile,
         counts=counts,
-        segments=segments,
+        quantiles=quantiles,
         dtypes={c: str(schema[c]) for c in compared},
         levels=levels,
         findings=tuple(findings),
@@ -180,8 +188,8 @@ class _NumericColumns:
     ``bounds[i]:bounds[i + 1]`` of every column.
     """
 
-    def __init__(self, framed: pl.LazyFrame, numeric: list[str], windows: int, lazy_input: bool) -> None:
-        self.data = framed.select(WINDOW, *numeric).collect(engine="streaming" if lazy_input else "auto")
+    def __init__(self, framed: pl.LazyFrame, numeric: list[str], windows: int, streaming: bool) -> None:
+        self.data = framed.select(WINDOW, *numeric).collect(engine="streaming" if streaming else "auto")
         self.windows = windows
         window = self.data[WINDOW].to_numpy()
         # in-memory windowed frames arrive sorted by window (see compute_drift): no reordering
