@@ -11,6 +11,7 @@ imported on first use). All equal scipy's results; the tests hold them to 1e-9.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,23 @@ class SortedReference:
         return float(np.std(self.values)) if self.n else float("nan")
 
 
-class SortedPair:
+class _Comparison:
+    """What the KS and Wasserstein statistics read (``ks.py``, ``wasserstein.py``): ``n`` and
+    ``m`` (the sample sizes), ``reference_std``, and both statistics from one compiled pass,
+    ``_statistics``, computed on first use."""
+
+    _statistics: tuple
+
+    def ks_statistic(self) -> Any:
+        """sup |F_ref - F_cur| (NaN where a side is empty)."""
+        return self._statistics[0]
+
+    def wasserstein(self) -> Any:
+        """Integral of |F_ref - F_cur| over the real line, the 1-Wasserstein distance."""
+        return self._statistics[1]
+
+
+class SortedPair(_Comparison):
     """A reference and a current sample, both sorted, finite and non-null."""
 
     def __init__(self, reference: SortedReference | np.ndarray, current: np.ndarray) -> None:
@@ -79,16 +96,8 @@ class SortedPair:
         ks, distance = pair_statistics(self.reference.values, self.current)
         return float(ks), float(distance)
 
-    def ks_statistic(self) -> float:
-        """sup |F_ref - F_cur| (NaN if a side is empty)."""
-        return self._statistics[0]
 
-    def wasserstein(self) -> float:
-        """Integral of |F_ref - F_cur| over the real line, the 1-Wasserstein distance."""
-        return self._statistics[1]
-
-
-class WindowedPairs:
+class WindowedPairs(SortedPair):
     """Every window of one column against the same sorted reference, in one compiled pass.
 
     ``values`` holds the windows' sorted finite values one after the other (window i in
@@ -97,33 +106,20 @@ class WindowedPairs:
     """
 
     def __init__(self, reference: SortedReference, values: np.ndarray, bounds: np.ndarray) -> None:
-        self.reference = reference
-        self.values = np.ascontiguousarray(values, dtype=np.float64)
+        super().__init__(reference, values)
         self.bounds = np.ascontiguousarray(bounds, dtype=np.int64)
-        self.n = reference.n
         self.m = np.diff(self.bounds)  # per window
         self.windows = len(self.m)
-
-    @property
-    def reference_std(self) -> float:
-        return self.reference.std
 
     @cached_property
     def _statistics(self) -> tuple[np.ndarray, np.ndarray]:
         from mlobs_notebook.drift.ecdf_kernels import windowed_statistics
 
         ref = self.reference
-        integral = ref.cumulative_integral if ref.n else np.zeros(0)
-        return windowed_statistics(ref.values, ref.coarse, integral, self.values, self.bounds)
-
-    def ks_statistic(self) -> np.ndarray:
-        return self._statistics[0]
-
-    def wasserstein(self) -> np.ndarray:
-        return self._statistics[1]
+        return windowed_statistics(ref.values, ref.coarse, ref.cumulative_integral, self.current, self.bounds)
 
 
-class ConsecutivePairs:
+class ConsecutivePairs(_Comparison):
     """Each window against the window before it (W - 1 pairs), laid out as in WindowedPairs."""
 
     def __init__(self, values: np.ndarray, bounds: np.ndarray) -> None:
@@ -142,9 +138,3 @@ class ConsecutivePairs:
     def reference_std(self) -> np.ndarray:
         """The earlier window's standard deviation (ddof 0), per pair."""
         return self._statistics[2]
-
-    def ks_statistic(self) -> np.ndarray:
-        return self._statistics[0]
-
-    def wasserstein(self) -> np.ndarray:
-        return self._statistics[1]

@@ -17,16 +17,18 @@ __all__ = ["GROUP", "consecutive_statistics", "pair_statistics", "windowed_stati
 
 
 @compiled
-def _merge(reference, current):  # pragma: no cover - compiled
-    """(max |i m - j n|, sum of gap widths times |i m - j n|) over the merge of two samples.
+def pair_statistics(reference, current):  # pragma: no cover - compiled
+    """(KS statistic, Wasserstein distance) of two sorted samples; NaN if either is empty.
 
-    The CDFs are steps, so the KS sup is reached at the end of a run of tied values (inside a
-    run the counts are partial) and |F_ref - F_cur| is constant between neighbouring distinct
-    merged values; inside a run the width is 0, so one merged value per step will do. The step
-    is written without data-dependent branches (selects instead), which a merge of random data
-    would mispredict half the time.
+    One merge of the two samples. The CDFs are steps, so the KS sup is reached at the end of a
+    run of tied values (inside a run the counts are partial) and |F_ref - F_cur| is constant
+    between neighbouring distinct merged values; inside a run the width is 0, so one merged
+    value per step will do. The step is written without data-dependent branches (selects
+    instead), which a merge of random data would mispredict half the time.
     """
     n, m = len(reference), len(current)
+    if n == 0 or m == 0:
+        return np.nan, np.nan
     i = j = 0
     largest = 0
     total = 0.0
@@ -43,16 +45,6 @@ def _merge(reference, current):  # pragma: no cover - compiled
         i += take
         j += 1 - take
         previous, previous_gap = x, abs(i * m - j * n)
-    return largest, total
-
-
-@compiled
-def pair_statistics(reference, current):  # pragma: no cover - compiled
-    """(KS statistic, Wasserstein distance) of two sorted samples; NaN if either is empty."""
-    n, m = len(reference), len(current)
-    if n == 0 or m == 0:
-        return np.nan, np.nan
-    largest, total = _merge(reference, current)
     scale = float(n) * float(m)
     return largest / scale, total / scale
 
