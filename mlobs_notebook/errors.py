@@ -29,6 +29,11 @@ says what to do. Errors raised because of a library failure keep it as ``__cause
      ├── OutputUnwritable           a folder or file the toolkit must write cannot be written
      ├── PromotionFailed            a registry write failed midway; says what was rolled back
      └── FeatureDriftDetected       a drift check found features past the threshold
+
+Warnings (findings, not failures)::
+
+    StageDeprecated (FutureWarning)  a model was found through a legacy registry stage
+    SnapshotChanged (UserWarning)    a recorded snapshot no longer matches its digest
 """
 
 from __future__ import annotations
@@ -47,7 +52,9 @@ __all__ = [
     "OutputUnwritable",
     "PromotionFailed",
     "RunNotFound",
+    "SnapshotChanged",
     "SourceUnreadable",
+    "StageDeprecated",
     "TrackingUnreachable",
     "UnknownColumn",
     "UnknownDataset",
@@ -172,3 +179,11 @@ class FeatureDriftDetected(MlobsError):
         self.scores = dict(scores)
         self.threshold = threshold
         self.report = report
+
+
+class StageDeprecated(FutureWarning):
+    """A model was addressed by a registry stage, which MLflow deprecated in favour of aliases."""
+
+
+class SnapshotChanged(UserWarning):
+    """The data at a recorded source no longer matches what MLflow recorded for it."""

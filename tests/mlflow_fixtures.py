@@ -108,7 +108,7 @@ def build_template(root: Path) -> MlflowWorld:
     from mlflow.tracking import MlflowClient
     from pyiceberg.catalog.sql import SqlCatalog
 
-    from mlobs_notebook.dataset_sources import IcebergDatasetSource, register_sources
+    from mlobs_notebook.sources.dataset_sources import IcebergDatasetSource, register_sources
 
     register_sources()
     root.mkdir(parents=True, exist_ok=True)

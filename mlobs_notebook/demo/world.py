@@ -146,8 +146,8 @@ def build_world(
 
 
 def _build(out: Path, spec, seed: int, days: int, rows_per_day: int, label_delay: int) -> Manifest:
-    from mlobs_notebook.dataset_sources import IcebergDatasetSource
     from mlobs_notebook.demo import iceberg_store, lineage_events, mlflow_store
+    from mlobs_notebook.sources.dataset_sources import IcebergDatasetSource
 
     started = time.perf_counter()
     timings: dict[str, float] = {}

@@ -23,11 +23,11 @@ Which statistics need what:
   TV and L-inf use the raw counts.
 """
 
-from mlobs_notebook.drift.engine import compute_drift
+from mlobs_notebook.drift.engines.local import compute_drift
 from mlobs_notebook.drift.profile import BaselineProfile, fit_baseline
-from mlobs_notebook.drift.registry import Statistic, get_statistic, statistic_names
 from mlobs_notebook.drift.report import DriftReport
 from mlobs_notebook.drift.schema import SchemaFinding
+from mlobs_notebook.drift.statistics import Statistic, get_statistic, statistic_names
 
 __all__ = [
     "BaselineProfile",

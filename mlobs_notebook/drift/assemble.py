@@ -9,37 +9,36 @@ import numpy as np
 import polars as pl
 
 from mlobs_notebook.drift.profile import PROFILE_SCHEMA, QUANTILES, BaselineProfile
-from mlobs_notebook.drift.registry import statistic_names
 from mlobs_notebook.drift.report import DriftReport
+from mlobs_notebook.drift.statistics import statistic_names
 from mlobs_notebook.drift.thresholds import judge
+from mlobs_notebook.drift.windows import Windows
 
-__all__ = ["STAT_COLUMNS", "TABLE_SCHEMA", "Block", "assemble"]
+__all__ = ["STAT_COLUMNS", "TABLE_SCHEMA", "Block", "assemble", "bins_schema", "table_schema", "window_keys_schema"]
 
-# Statistic columns in the order of Databricks' drift metrics table, then ours.
-_ORDER = [
-    "population_stability_index",
-    "js_distance",
-    "ks_statistic",
-    "ks_pvalue",
-    "wasserstein_distance",
-    "wasserstein_normalized",
-    "chi_squared_statistic",
-    "chi_squared_pvalue",
-    "tv_distance",
-    "l_infinity_distance",
-]
-STAT_COLUMNS = [*_ORDER, *(n for n in statistic_names() if n not in _ORDER)]
-_WINDOW_KEYS = {
-    "window_start": pl.Datetime("us"),
-    "window_end": pl.Datetime("us"),
-    "granularity": pl.String,
-    "column_name": pl.String,
-    "kind": pl.String,
-    "data_type": pl.String,
-    "drift_type": pl.String,
-}
-TABLE_SCHEMA = {
-    **_WINDOW_KEYS,
+# Statistic columns in the registry's order (Databricks' drift metrics table first).
+STAT_COLUMNS = statistic_names()
+
+
+def window_keys_schema(zone: str = "UTC") -> dict[str, pl.DataType]:
+    """The columns that name a row: its window (aware, in the data's zone), column and drift type."""
+    return {
+        "window_start": pl.Datetime("us", zone),
+        "window_end": pl.Datetime("us", zone),
+        "granularity": pl.String(),
+        "column_name": pl.String(),
+        "kind": pl.String(),
+        "data_type": pl.String(),
+        "drift_type": pl.String(),
+    }
+
+
+def table_schema(zone: str = "UTC") -> dict[str, pl.DataType]:
+    """The drift table's columns, with windows in ``zone``."""
+    return {**window_keys_schema(zone), **_MEASURES}
+
+
+_MEASURES: dict[str, pl.DataType] = {
     "count": pl.Int64,
     "reference_count": pl.Int64,
     "count_delta": pl.Int64,
@@ -49,9 +48,10 @@ TABLE_SCHEMA = {
     "percent_null_delta": pl.Float64,
     "non_finite_count": pl.Int64,
     **{name: pl.Float64 for name in STAT_COLUMNS},
-    "drifted": pl.Boolean,
-    "status": pl.String,
+    "drifted": pl.Boolean(),
+    "status": pl.String(),
 }
+TABLE_SCHEMA = table_schema()
 
 
 @dataclass(frozen=True)
@@ -125,12 +125,13 @@ def _frame(columns: dict[str, Any], schema: dict[str, pl.DataType]) -> pl.DataFr
     return pl.DataFrame(series)
 
 
-def _window_keys(windows: Any, indices: np.ndarray) -> dict[str, Any]:
+def _window_keys(windows: Windows, indices: np.ndarray) -> dict[str, Any]:
     bounds = windows.bounds[indices.tolist()] if len(indices) else windows.bounds.clear()
+    label = str(windows.granularity) if windows.granularity is not None else None
     return {
-        "window_start": bounds["window_start"].cast(pl.Datetime("us")),
-        "window_end": bounds["window_end"].cast(pl.Datetime("us")),
-        "granularity": [windows.granularity] * len(indices),
+        "window_start": bounds["window_start"],
+        "window_end": bounds["window_end"],
+        "granularity": [label] * len(indices),
     }
 
 
@@ -158,21 +159,23 @@ def _bins_columns(block: Block, profile: BaselineProfile) -> dict[str, Any]:
     }
 
 
-BINS_SCHEMA = {
-    **_WINDOW_KEYS,
-    "bin_edges": pl.List(pl.Float64),
-    "categories": pl.List(pl.String),
-    "baseline_counts": pl.List(pl.Int64),
-    "current_counts": pl.List(pl.Int64),
-}
+def bins_schema(zone: str = "UTC") -> dict[str, pl.DataType]:
+    """The bins table's columns, with windows in ``zone``."""
+    return {
+        **window_keys_schema(zone),
+        "bin_edges": pl.List(pl.Float64),
+        "categories": pl.List(pl.String),
+        "baseline_counts": pl.List(pl.Int64),
+        "current_counts": pl.List(pl.Int64),
+    }
 
 
 def _profile_frame(
     profile: BaselineProfile, counts: Any, quantiles: dict, windows: Any, compared: list[str], dtypes: dict
 ) -> pl.DataFrame:
     base = profile.profile_.filter(pl.col("column_name").is_in(compared)).with_columns(
-        source=pl.lit("baseline"), window_start=pl.lit(None, pl.Datetime("us")),
-        window_end=pl.lit(None, pl.Datetime("us")),
+        source=pl.lit("baseline"), window_start=pl.lit(None, pl.Datetime("us", windows.zone)),
+        window_end=pl.lit(None, pl.Datetime("us", windows.zone)),
     )
     indices = np.arange(windows.count)
     parts = [base]
@@ -194,7 +197,8 @@ def _profile_frame(
         table = quantiles.get(c, np.full((windows.count, len(QUANTILES)), np.nan))
         for i, q in enumerate(QUANTILES):
             columns[f"p{round(q * 100):02d}"] = table[:, i]
-        schema = {"window_start": pl.Datetime("us"), "window_end": pl.Datetime("us"), "source": pl.String, **PROFILE_SCHEMA}
+        schema = {"window_start": pl.Datetime("us", windows.zone), "window_end": pl.Datetime("us", windows.zone),
+                  "source": pl.String(), **PROFILE_SCHEMA}
         parts.append(_frame({k: v for k, v in columns.items() if k != "granularity"}, schema))
     order = ["source", "window_start", "window_end", *PROFILE_SCHEMA]
     return pl.concat([p.select(order) for p in parts])
@@ -214,14 +218,15 @@ def assemble(
     statistics: tuple[str, ...],
 ) -> DriftReport:
     tables, bins = [], []
+    table_columns, bins_columns = table_schema(windows.zone), bins_schema(windows.zone)
     for block in blocks:
         keys = _window_keys(windows, block.windows)
-        tables.append(_frame({**keys, **_block_columns(block, profile, counts, dtypes[block.column], levels)}, TABLE_SCHEMA))
+        tables.append(_frame({**keys, **_block_columns(block, profile, counts, dtypes[block.column], levels)}, table_columns))
         bin_columns = _bins_columns(block, profile)
         bin_columns["data_type"] = [dtypes[block.column]] * len(block.windows)
-        bins.append(_frame({**keys, **bin_columns}, BINS_SCHEMA))
-    table = pl.concat(tables) if tables else pl.DataFrame(schema=TABLE_SCHEMA)
-    bins_frame = pl.concat(bins) if bins else pl.DataFrame(schema=BINS_SCHEMA)
+        bins.append(_frame({**keys, **bin_columns}, bins_columns))
+    table = pl.concat(tables) if tables else pl.DataFrame(schema=table_columns)
+    bins_frame = pl.concat(bins) if bins else pl.DataFrame(schema=bins_columns)
     return DriftReport(
         table=table,
         bins=bins_frame,
@@ -229,6 +234,7 @@ def assemble(
         schema_findings=findings,
         notes=notes,
         granularity=windows.granularity,
+        zone=windows.zone,
         statistics=statistics,
         thresholds=levels,
         baseline=profile,

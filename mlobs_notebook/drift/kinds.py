@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from mlobs_notebook.drift.registry import KINDS
+from mlobs_notebook.drift.statistics import KINDS
 from mlobs_notebook.errors import InputError, UnknownColumn
 
 __all__ = ["MAX_INTEGER_CATEGORIES", "as_polars", "check_kinds", "infer_kind", "serves_kind"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -10,9 +9,14 @@ from typing import Any
 
 import polars as pl
 
+from mlobs_notebook import markup
+from mlobs_notebook.drift.statistics import get_statistic
+from mlobs_notebook.times import Granularity
+
 __all__ = ["DriftReport"]
 
 _DRIFT_TYPES = ("BASELINE", "CONSECUTIVE")
+_STATUS_RANK = {"ok": 1, "warn": 2, "drift": 3}
 
 
 def _json_value(value: Any) -> Any:
@@ -39,6 +43,8 @@ class DriftReport:
       baseline and every window (quantiles only where the sorted values were computed).
     - ``schema_findings``: columns missing on one side or with a changed type.
     - ``notes``: what was left out and why (e.g. KS skipped out of core).
+    - ``granularity``: the windows' size; ``zone``: the zone windows are labelled in (the time
+      column's, see :mod:`mlobs_notebook.times`).
     """
 
     table: pl.DataFrame
@@ -46,7 +52,8 @@ class DriftReport:
     profile: pl.DataFrame
     schema_findings: tuple = ()
     notes: tuple[str, ...] = ()
-    granularity: str | None = None
+    granularity: Granularity | None = None
+    zone: str = "UTC"
     statistics: tuple[str, ...] = ()
     thresholds: dict = field(default_factory=dict, compare=False)
     baseline: Any = field(default=None, compare=False, repr=False)
@@ -68,30 +75,49 @@ class DriftReport:
             rows.append({k: _json_value(v) for k, v in row.items()})
         return rows
 
-    def drifted_features(self, drift_type: str = "BASELINE") -> pl.DataFrame:
-        """Columns that drifted in at least one window, most drifted first.
+    def worst_by_column(
+        self, statistic: str = "population_stability_index", drift_type: str = "BASELINE"
+    ) -> pl.DataFrame:
+        """One row per column: the worst value of ``statistic`` over the windows (the largest; the
+        smallest for p-values), with counts of drifted and warned windows, the worst status and the
+        start of the first drifted window. Most drifted first.
 
-        Ranked by the number of drifted windows, then the number of warned windows, then the
-        largest PSI; ``first_drift`` is the start of the first drifted window.
+        Columns: column_name, kind, worst, drifted_windows, warned_windows, windows, status,
+        first_drift. Every "worst value per column" in the package is this one.
         """
         if drift_type not in _DRIFT_TYPES:
             raise ValueError(f"drift_type must be one of {', '.join(_DRIFT_TYPES)}, not {drift_type!r}")
-        rows = self.table.filter(pl.col("drift_type") == drift_type)
+        higher = get_statistic(statistic).higher_is_drift
+        value = pl.col(statistic).fill_nan(None)
+        rank = pl.col("status").replace_strict(_STATUS_RANK, default=0, return_dtype=pl.Int8)
+        by_rank = {v: k for k, v in _STATUS_RANK.items()}
         return (
-            rows.group_by("column_name", "kind")
+            self.table.filter(pl.col("drift_type") == drift_type)
+            .group_by("column_name", "kind", maintain_order=True)
             .agg(
-                drifted_windows=(pl.col("status") == "drift").sum(),
-                warned_windows=(pl.col("status") == "warn").sum(),
-                windows=pl.len(),
-                max_population_stability_index=pl.col("population_stability_index").max(),
+                worst=value.max() if higher else value.min(),
+                drifted_windows=(pl.col("status") == "drift").sum().cast(pl.Int64),
+                warned_windows=(pl.col("status") == "warn").sum().cast(pl.Int64),
+                windows=pl.len().cast(pl.Int64),
+                status_rank=rank.max(),
                 first_drift=pl.col("window_start").filter(pl.col("status") == "drift").min(),
             )
-            .filter(pl.col("drifted_windows") > 0)
+            .with_columns(status=pl.col("status_rank").replace_strict(by_rank, default=None, return_dtype=pl.String))
             .sort(
-                ["drifted_windows", "warned_windows", "max_population_stability_index", "column_name"],
-                descending=[True, True, True, False],
+                ["drifted_windows", "warned_windows", "worst", "column_name"],
+                descending=[True, True, higher, False],
                 nulls_last=True,
             )
+            .select("column_name", "kind", "worst", "drifted_windows", "warned_windows", "windows", "status", "first_drift")
+        )
+
+    def drifted_features(self, drift_type: str = "BASELINE") -> pl.DataFrame:
+        """Columns that drifted in at least one window, most drifted first (PSI ranks ties):
+        :meth:`worst_by_column` of PSI, without the columns that never drifted."""
+        return (
+            self.worst_by_column("population_stability_index", drift_type)
+            .filter(pl.col("drifted_windows") > 0)
+            .rename({"worst": "max_population_stability_index"})
         )
 
     @property
@@ -107,16 +133,11 @@ class DriftReport:
 
     def _repr_html_(self) -> str:
         drifted = self.drifted_features()
-        parts = [f"<p><b>{html.escape(repr(self))}</b></p>"]
-        if drifted.height:
-            head = "".join(f"<th>{html.escape(c)}</th>" for c in drifted.columns)
-            body = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-                for row in drifted.head(20).iter_rows()
-            )
-            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-        for finding in self.schema_findings:
-            parts.append(f"<p>schema: {html.escape(finding.column)}: {html.escape(finding.detail)}</p>")
-        for note in self.notes:
-            parts.append(f"<p>note: {html.escape(note)}</p>")
-        return "\n".join(parts)
+        return markup.render(
+            "drift_report.html.j2",
+            title=repr(self),
+            head=drifted.columns,
+            rows=[["" if v is None else v for v in row] for row in drifted.head(20).iter_rows()],
+            findings=self.schema_findings,
+            notes=self.notes,
+        )

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from mlobs_notebook.drift.registry import Statistic, get_statistic, statistic_names
+from mlobs_notebook.drift.statistics import Statistic, get_statistic, statistic_names
 from mlobs_notebook.errors import InputError, UnknownStatistic
 
 __all__ = ["DEFAULT_THRESHOLDS", "Level", "judge", "resolve_thresholds"]

@@ -4,9 +4,11 @@
 response, or dicts), keeps what it cannot use as ``problems``, and returns a
 :class:`LineageGraph` with ``upstream`` and ``changes`` queries.
 
-Modules: ``model`` (records), ``parse`` (one event), ``merge`` (events -> runs, jobs, datasets),
-``graph`` (networkx + the LineageGraph facade), ``queries`` (upstream, changes), ``naming``
-(matching URIs to datasets), ``marquez`` (API responses as events); only ``sources`` does I/O.
+Modules, in the order data flows: ``readers/`` (``files``: JSON Lines, JSON, folders and URLs, the
+only I/O; ``openlineage``: one event parsed tolerantly; ``marquez``: API responses as events),
+``merge`` (events merged into runs, jobs and datasets), ``index`` (the graph over them), ``queries``
+(upstream, downstream, changes), ``naming`` (matching URIs to datasets), ``graph`` (the
+LineageGraph facade); ``model`` holds the records.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ from mlobs_notebook.lineage.model import (
     changes_to_polars,
     node_id,
 )
-from mlobs_notebook.lineage.naming import match_mlflow_source
 
 __all__ = [
     "Change",
@@ -62,6 +63,11 @@ __all__ = [
 ]
 
 
+def match_mlflow_source(graph: LineageGraph, source: Any) -> DatasetRef | None:
+    """The dataset an MLflow dataset source (object, dict or stored JSON) names in ``graph``, or None."""
+    return graph.match_mlflow_source(source)
+
+
 def load_lineage(source: Any, *, strict: bool = False, timeout: float = 10) -> LineageGraph:
     """Read OpenLineage events into a LineageGraph.
 
@@ -71,6 +77,6 @@ def load_lineage(source: Any, *, strict: bool = False, timeout: float = 10) -> L
     Unusable input is skipped and listed in ``.problems`` as (source, line, reason);
     ``strict=True`` raises LineageParseError on the first one instead.
     """
-    from mlobs_notebook.lineage.sources import iter_source
+    from mlobs_notebook.lineage.readers.files import iter_source
 
     return build_lineage(iter_source(source, timeout=timeout), strict=strict)

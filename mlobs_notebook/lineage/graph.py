@@ -1,16 +1,8 @@
-"""The lineage graph: jobs, runs, dataset versions and fields in one networkx DiGraph.
+"""LineageGraph: the facade over a lineage index that notebooks and the investigation use.
 
-Nodes are tuples ``(kind, key)``:
-
-- ``("job", JobRef)``, ``("dataset", DatasetRef)``, ``("run", run_id)``,
-  ``("version", DatasetRef, run_id)``, ``("field", ColumnRef)``.
-
-Edges follow the data: ``dataset -> job`` (kind ``reads``), ``job -> dataset`` (``writes``),
-``field -> field`` (``column``, with the set of ``jobs`` that declared it), ``field -> dataset``
-(``column_all``: an input field that affects every column, e.g. a filter), ``run -> job``
-(``run_of``), ``run -> version`` (``wrote``), ``version -> dataset`` (``version_of``).
-Every node has ``kind``. Queries (in ``queries``) walk ``lineage_graph``, the dataset/job/field
-part; ``graph`` adds runs and versions when first asked for.
+It resolves what users type (dataset names, URIs, job names) and answers ``upstream``,
+``downstream`` and ``changes`` through ``queries.py``; the graph itself (nodes and edges) is
+described in ``index.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +15,8 @@ from typing import Any
 import networkx as nx
 
 from mlobs_notebook.errors import LineageParseError, UnknownDataset, UnknownJob
+from mlobs_notebook.lineage import naming, queries
+from mlobs_notebook.lineage.index import LineageIndex
 from mlobs_notebook.lineage.merge import LineageData, Merger
 from mlobs_notebook.lineage.model import (
     Change,
@@ -35,7 +29,7 @@ from mlobs_notebook.lineage.model import (
     Run,
     Upstream,
 )
-from mlobs_notebook.lineage.parse import EventError, parse_event
+from mlobs_notebook.lineage.readers.openlineage import EventError, parse_event
 
 
 def build_lineage(items: Iterable[tuple[str, int | None, Any, str | None]], *, strict: bool = False) -> LineageGraph:
@@ -75,7 +69,7 @@ class LineageGraph:
 
     def __init__(self, data: LineageData) -> None:
         self._data = data
-        self._lineage = self._build_lineage()
+        self._index = LineageIndex(data)
         self._full: nx.DiGraph | None = None
 
     @property
@@ -83,13 +77,13 @@ class LineageGraph:
         """The whole graph: the lineage (datasets, jobs, fields) plus runs and dataset versions.
         Built on first access, since queries only walk the lineage part."""
         if self._full is None:
-            self._full = self._build_full()
+            self._full = self._index.full_graph()
         return self._full
 
     @property
     def lineage_graph(self) -> nx.DiGraph:
         """Datasets, jobs and fields only, with reads/writes/column edges (what queries walk)."""
-        return self._lineage
+        return self._index.lineage_graph
 
     # --- contents ----------------------------------------------------------------------------
     @property
@@ -142,9 +136,7 @@ class LineageGraph:
     def resolve_dataset(self, dataset: DatasetRef | tuple[str, str] | str) -> DatasetRef:
         """A DatasetRef, a ``(namespace, name)`` pair, ``"NAMESPACE/NAME"`` (known namespaces
         tried as prefixes, since names contain slashes) or any URI ``match_dataset`` knows."""
-        from mlobs_notebook.lineage.naming import match_dataset
-
-        found = match_dataset(self, dataset)
+        found = naming.match_dataset(self._data.canonical, dataset)
         if found is None:
             known = ", ".join(str(d) for d in list(self.datasets)[:8])
             more = "" if len(self.datasets) <= 8 else f" and {len(self.datasets) - 8} more"
@@ -171,15 +163,11 @@ class LineageGraph:
         self, dataset: DatasetRef | tuple[str, str] | str, column: str | None = None, depth: int | None = None
     ) -> Upstream:
         """What ``dataset`` (or one ``column`` of it) depends on; see ``queries.upstream``."""
-        from mlobs_notebook.lineage.queries import upstream
-
-        return upstream(self, self.resolve_dataset(dataset), column, depth)
+        return queries.upstream(self._index, self.resolve_dataset(dataset), column, depth)
 
     def downstream(self, dataset: DatasetRef | tuple[str, str] | str, depth: int | None = None) -> Upstream:
         """What reads ``dataset`` and what those jobs write (dataset level; negative layers)."""
-        from mlobs_notebook.lineage.queries import downstream
-
-        return downstream(self, self.resolve_dataset(dataset), depth)
+        return queries.downstream(self._index, self.resolve_dataset(dataset), depth)
 
     def changes(
         self,
@@ -191,15 +179,19 @@ class LineageGraph:
         depth: int | None = None,
     ) -> list[Change]:
         """Events on the upstream path in [since, until] that could explain a change."""
-        from mlobs_notebook.lineage.queries import changes
-
-        return changes(self, self.resolve_dataset(dataset), column, since, until, depth)
+        return queries.changes(self._index, self.resolve_dataset(dataset), column, since, until, depth)
 
     def match_dataset(self, uri_or_name: Any) -> DatasetRef | None:
         """The dataset named by an MLflow source or table URI, or None."""
-        from mlobs_notebook.lineage.naming import match_dataset
+        return naming.match_dataset(self._data.canonical, uri_or_name)
 
-        return match_dataset(self, uri_or_name)
+    def match_mlflow_source(self, source: Any) -> DatasetRef | None:
+        """The dataset an MLflow dataset source (object, dict or stored JSON) names, or None."""
+        return naming.match_mlflow_source(self._data.canonical, source)
+
+    def closest_datasets(self, uri_or_name: str, n: int = 5) -> list[str]:
+        """The known dataset names most like ``uri_or_name`` (for "did you mean" messages)."""
+        return naming.closest_names(self._data.canonical, uri_or_name, n)
 
     # --- graph -------------------------------------------------------------------------------
     def _build_lineage(self) -> nx.DiGraph:

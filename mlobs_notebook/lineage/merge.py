@@ -1,4 +1,5 @@
-"""Merging parsed events into runs, jobs and datasets.
+"""Merging parsed events into runs, jobs and datasets (:class:`LineageData`); ``index.py`` builds
+the graph over the result.
 
 - Events of one run are merged by ``runId``: START often has no inputs and some runs only send a
   terminal event, so inputs, outputs and facets are the union over the run's events, facets
@@ -40,7 +41,12 @@ from mlobs_notebook.lineage.model import (
     RunLink,
     make,
 )
-from mlobs_notebook.lineage.parse import _dict, _str, dataset_from_facets, parse_schema
+from mlobs_notebook.lineage.readers.openlineage import (
+    _dict,
+    _str,
+    dataset_from_facets,
+    parse_schema,
+)
 
 
 class _RunAcc:

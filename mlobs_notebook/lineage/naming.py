@@ -15,13 +15,16 @@ canonical dataset. A bare table name matches when exactly one dataset (or symlin
 
 from __future__ import annotations
 
+import difflib
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from mlobs_notebook.lineage.model import DatasetRef
 
-if TYPE_CHECKING:
-    from mlobs_notebook.lineage.graph import LineageGraph
+__all__ = ["candidates", "closest_names", "match_dataset", "match_mlflow_source"]
+
+Canonical = Mapping[DatasetRef, DatasetRef]
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://([^/]*)(/.*)?$")
 _SCHEME_ALIASES = {"s3a": "s3", "s3n": "s3"}
@@ -54,10 +57,11 @@ def candidates(uri: str) -> list[DatasetRef]:
     return out
 
 
-def match_dataset(lg: LineageGraph, value: Any) -> DatasetRef | None:
+def match_dataset(canonical: Canonical, value: Any) -> DatasetRef | None:
     """The canonical dataset for a DatasetRef, a ``(namespace, name)`` pair, a
-    ``"NAMESPACE/NAME"`` string, a URI, a local path, or a bare table name; None if none."""
-    canonical = lg._data.canonical
+    ``"NAMESPACE/NAME"`` string, a URI, a local path, or a bare table name; None if none.
+
+    ``canonical`` maps every known identity (symlinks included) to its canonical dataset."""
     if isinstance(value, DatasetRef):
         return canonical.get(value)
     if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value):
@@ -85,7 +89,7 @@ def match_dataset(lg: LineageGraph, value: Any) -> DatasetRef | None:
     return None
 
 
-def match_mlflow_source(lg: LineageGraph, source: Any) -> DatasetRef | None:
+def match_mlflow_source(canonical: Canonical, source: Any) -> DatasetRef | None:
     """An MLflow dataset source (an object with ``to_dict()``, or its stored dict/JSON) -> dataset.
 
     Reads ``uri``, ``path``, ``url`` or ``table`` keys, so it works from the stored JSON alone,
@@ -99,15 +103,31 @@ def match_mlflow_source(lg: LineageGraph, source: Any) -> DatasetRef | None:
         try:
             source = json.loads(source)
         except ValueError:
-            return match_dataset(lg, source)
+            return match_dataset(canonical, source)
     if not isinstance(source, dict):
         return None
     for key in ("uri", "path", "url", "location"):
         if isinstance(source.get(key), str):
-            found = match_dataset(lg, source[key])
+            found = match_dataset(canonical, source[key])
             if found is not None:
                 return found
     catalog, table = source.get("catalog"), source.get("table")
     if isinstance(catalog, str) and isinstance(table, str):
-        return match_dataset(lg, f"iceberg://{catalog}/{table}")
+        return match_dataset(canonical, f"iceberg://{catalog}/{table}")
     return None
+
+
+def closest_names(canonical: Canonical, value: str, n: int = 5) -> list[str]:
+    """Up to ``n`` dataset names (``namespace/name``) most like ``value``, best first."""
+    names = sorted({str(ref) for ref in canonical.values()})
+    wanted = [str(value).strip().rstrip("/")]
+    wanted += [str(ref) for ref in candidates(str(value))]
+    scored: dict[str, float] = {}
+    for want in wanted:
+        for name in difflib.get_close_matches(want, names, n=n, cutoff=0.3):
+            scored[name] = max(scored.get(name, 0.0), difflib.SequenceMatcher(None, want, name).ratio())
+        tail = want.rsplit("/", 1)[-1].rsplit(".", 1)[-1]
+        for name in names:
+            if tail and tail in name:
+                scored[name] = max(scored.get(name, 0.0), 0.5)
+    return [name for name, _ in sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))][:n]

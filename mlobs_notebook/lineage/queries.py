@@ -15,10 +15,11 @@ import difflib
 import statistics
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from mlobs_notebook.errors import InputError, UnknownColumn
+from mlobs_notebook.lineage.index import LineageIndex
 from mlobs_notebook.lineage.model import (
     Change,
     ColumnRef,
@@ -31,9 +32,7 @@ from mlobs_notebook.lineage.model import (
     flatten_fields,
     node_id,
 )
-
-if TYPE_CHECKING:
-    from mlobs_notebook.lineage.graph import LineageGraph
+from mlobs_notebook.times import range_bound
 
 VOLUME_HISTORY = 14  # prior writes that define a dataset's usual row count
 VOLUME_MIN_HISTORY = 5
@@ -55,7 +54,7 @@ class _Walk:
 _did = _jid = _fid = node_id
 
 
-def _walk(lg: LineageGraph, target: DatasetRef, column: str | None, depth: int | None) -> _Walk:
+def _walk(lg: LineageIndex, target: DatasetRef, column: str | None, depth: int | None) -> _Walk:
     g = lg.lineage_graph
     w = _Walk()
     w.datasets[target] = 0
@@ -121,7 +120,7 @@ def _walk(lg: LineageGraph, target: DatasetRef, column: str | None, depth: int |
     return w
 
 
-def upstream(lg: LineageGraph, target: DatasetRef, column: str | None, depth: int | None) -> Upstream:
+def upstream(lg: LineageIndex, target: DatasetRef, column: str | None, depth: int | None) -> Upstream:
     if depth is not None and depth < 0:
         raise InputError(f"depth must be None or >= 0, got {depth}")
     if column is not None:
@@ -149,7 +148,7 @@ def upstream(lg: LineageGraph, target: DatasetRef, column: str | None, depth: in
     )
 
 
-def downstream(lg: LineageGraph, target: DatasetRef, depth: int | None) -> Upstream:
+def downstream(lg: LineageIndex, target: DatasetRef, depth: int | None) -> Upstream:
     """Dataset level: the jobs that read ``target`` and what they write, hop after hop."""
     if depth is not None and depth < 0:
         raise InputError(f"depth must be None or >= 0, got {depth}")
@@ -183,7 +182,7 @@ def downstream(lg: LineageGraph, target: DatasetRef, depth: int | None) -> Upstr
     )  # fmt: skip
 
 
-def _check_column(lg: LineageGraph, target: DatasetRef, column: str) -> None:
+def _check_column(lg: LineageIndex, target: DatasetRef, column: str) -> None:
     ds = lg.datasets[target]
     known = set(flatten_fields(ds.schema)) if ds.schema else set()
     in_lineage = ("field", ColumnRef(target, column)) in lg.lineage_graph
@@ -193,32 +192,15 @@ def _check_column(lg: LineageGraph, target: DatasetRef, column: str) -> None:
         )
 
 
-def as_utc(value: datetime | date | str | None, what: str, *, end_of_day: bool = False) -> datetime | None:
-    """An aware datetime (UTC when no offset is given). A bare date means the start of that day,
-    or with ``end_of_day`` its last instant, so ``until=2024-03-12`` includes the 12th."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
-        except ValueError as exc:
-            raise InputError(f"{what} {text!r} is not an ISO 8601 date or timestamp") from exc
-    if isinstance(value, date) and not isinstance(value, datetime):
-        start = datetime(value.year, value.month, value.day, tzinfo=UTC)
-        return start + timedelta(days=1, microseconds=-1) if end_of_day else start
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def changes(
-    lg: LineageGraph,
+    lg: LineageIndex,
     target: DatasetRef,
     column: str | None,
     since: Any,
     until: Any,
     depth: int | None,
 ) -> list[Change]:
-    lo, hi = as_utc(since, "since"), as_utc(until, "until", end_of_day=True)
+    lo, hi = range_bound(since, "since"), range_bound(until, "until", end=True)
     if lo and hi and lo > hi:
         raise InputError(f"since ({lo.isoformat()}) is after until ({hi.isoformat()})")
     if column is not None:

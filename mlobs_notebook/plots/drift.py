@@ -12,14 +12,14 @@ carries its raw count in ``customdata``: the counts are the report's, bin for bi
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from mlobs_notebook.errors import InputError, UnknownColumn, UnknownStatistic
-from mlobs_notebook.lineage.queries import as_utc
 from mlobs_notebook.plots import _style
+from mlobs_notebook.times import Granularity, human, in_zone
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -35,11 +35,12 @@ __all__ = [
     "histogram_overlay",
     "report_windows",
     "threshold_of",
+    "window_key",
+    "window_label",
 ]
 
 DEFAULT_STATISTIC = "population_stability_index"
 _DRIFT_TYPES = ("BASELINE", "CONSECUTIVE")
-_STATUS_ORDER = {"drift": 3, "warn": 2, "ok": 1}
 
 
 # --- arguments ---------------------------------------------------------------------------------
@@ -66,13 +67,12 @@ def _check_statistic(report: DriftReport, statistic: str) -> None:
         )
 
 
-def _as_naive_utc(value: Any) -> datetime | None:
-    """A window key as the report stores it: a naive datetime in UTC."""
+def window_key(report: DriftReport, value: Any) -> datetime | None:
+    """A window as the report labels it (aware, in the report's zone): a datetime, a date (its
+    midnight in that zone) or ISO text; None for a report without windows."""
     if value is None:
         return None
-    if not isinstance(value, str | date):  # a datetime is a date
-        raise InputError(f"window must be a datetime, a date or an ISO string, not {type(value).__name__}")
-    return as_utc(value, "window").astimezone(UTC).replace(tzinfo=None)
+    return in_zone(value, report.zone, "window")
 
 
 def report_windows(report: DriftReport, drift_type: str = "BASELINE") -> list[datetime | None]:
@@ -87,10 +87,11 @@ def _rows_for(frame: pl.DataFrame, column: str, drift_type: str, window: datetim
     return frame.filter(keep)
 
 
-def _window_label(window: datetime | None) -> str:
+def window_label(window: datetime | None, granularity: Granularity | None = None) -> str:
+    """A window's start as a person reads it ("all data" when the report has no windows)."""
     if window is None:
         return "all data"
-    return window.date().isoformat() if window.time() == datetime.min.time() else window.isoformat(sep=" ")
+    return human(window, granularity)
 
 
 # --- histograms --------------------------------------------------------------------------------
@@ -150,17 +151,17 @@ def histogram_overlay(
         current_counts = _sum_lists(rows["current_counts"].to_list())
         row, label = first, "all windows"
     else:
-        key = _as_naive_utc(window)
+        key = window_key(report, window)
         picked = _rows_for(report.bins, column, drift_type, key)
         if picked.height == 0:
             windows = [w for w in report_windows(report, drift_type) if w is not None]
-            span = f"{_window_label(windows[0])} .. {_window_label(windows[-1])}" if windows else "none"
+            span = f"{window_label(windows[0])} .. {window_label(windows[-1])}" if windows else "none"
             raise InputError(
-                f"the drift report has no {drift_type} window starting {_window_label(key)} for "
+                f"the drift report has no {drift_type} window starting {window_label(key)} for "
                 f"{column!r}. Its {len(windows)} windows start {span} (granularity {report.granularity})."
             )
         row = picked.row(0, named=True)
-        baseline_counts, current_counts, label = row["baseline_counts"], row["current_counts"], _window_label(key)
+        baseline_counts, current_counts, label = row["baseline_counts"], row["current_counts"], window_label(key)
     labels = bin_labels(row)
     reference = "previous window" if drift_type == "CONSECUTIVE" else "baseline"
     categorical = row["kind"] == "categorical"
@@ -258,7 +259,7 @@ def drift_over_windows(
         annotations.append({"xref": "paper", "x": 1, "xanchor": "right", "yref": "y", "y": level,
                             "yanchor": "bottom", "text": f"{text} {level:g}", "showarrow": False,
                             "font": {"color": color}})  # fmt: skip
-    key = _as_naive_utc(window)
+    key = window_key(report, window)
     if key is not None:
         shapes.append({"type": "line", "xref": "x", "x0": key, "x1": key, "yref": "paper", "y0": 0, "y1": 1,
                        "line": {"color": _style.SELECTED, "dash": "dot", "width": 1}})  # fmt: skip
@@ -277,35 +278,10 @@ def drift_over_windows(
 def feature_ranking(
     report: DriftReport, statistic: str = DEFAULT_STATISTIC, *, drift_type: str = "BASELINE"
 ) -> pl.DataFrame:
-    """Every compared feature, most drifted first: drifted windows, then warned windows, then the
-    worst value of ``statistic`` (the largest; the smallest for p-values).
-
-    Columns: column_name, kind, worst, drifted_windows, warned_windows, windows, status (the worst
-    status of any window), first_drift.
-    """
-    from mlobs_notebook.drift import get_statistic
-
+    """Every compared feature, most drifted first: :meth:`DriftReport.worst_by_column`, after
+    checking the report has ``statistic`` and the drift type exists."""
     _check_statistic(report, statistic)
-    higher = get_statistic(statistic).higher_is_drift
-    rows = report.table.filter(pl.col("drift_type") == _check_drift_type(drift_type))
-    worst = pl.col(statistic).max() if higher else pl.col(statistic).min()
-    ranked = rows.group_by("column_name", "kind", maintain_order=True).agg(
-        worst=worst,
-        drifted_windows=(pl.col("status") == "drift").sum(),
-        warned_windows=(pl.col("status") == "warn").sum(),
-        windows=pl.len(),
-        status_rank=pl.col("status").replace_strict(_STATUS_ORDER, default=0, return_dtype=pl.Int8).max(),
-        first_drift=pl.col("window_start").filter(pl.col("status") == "drift").min(),
-    )
-    names = {v: k for k, v in _STATUS_ORDER.items()}
-    ranked = ranked.with_columns(
-        status=pl.col("status_rank").replace_strict(names, default=None, return_dtype=pl.String)
-    )
-    return ranked.sort(
-        ["drifted_windows", "warned_windows", "worst", "column_name"],
-        descending=[True, True, higher, False],
-        nulls_last=True,
-    ).select("column_name", "kind", "worst", "drifted_windows", "warned_windows", "windows", "status", "first_drift")
+    return report.worst_by_column(statistic, _check_drift_type(drift_type))
 
 
 def drift_ranking(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
+from mlobs_notebook import markup
 from mlobs_notebook.errors import InputError
 from mlobs_notebook.lineage import (
     Change,
@@ -27,7 +28,7 @@ from mlobs_notebook.lineage import (
     Upstream,
     node_id,
 )
-from mlobs_notebook.lineage.queries import as_utc
+from mlobs_notebook.times import range_bound
 
 _did = _jid = _fid = node_id
 
@@ -106,13 +107,7 @@ class NodeDetails:
 
 
 def _table(head: list[str], rows: Iterable[tuple[Any, ...]], header: bool = True) -> str:
-    esc = html.escape
-    thead = "<tr>" + "".join(f"<th style='text-align:left'>{esc(h)}</th>" for h in head) + "</tr>" if header else ""
-    body = "".join(
-        "<tr>" + "".join(f"<td style='text-align:left;vertical-align:top'>{esc(str(v))}</td>" for v in row) + "</tr>"
-        for row in rows
-    )
-    return f"<table>{thead}{body}</table>"
+    return markup.table(rows, head if header else None)
 
 
 def _facet_text(value: Any) -> str:
@@ -141,7 +136,7 @@ def node_details(
     """
     node = _node(upstream, node_id)
     ref = node_refs(upstream).get(node_id)
-    lo, hi = as_utc(since, "since"), as_utc(until, "until", end_of_day=True)
+    lo, hi = range_bound(since, "since"), range_bound(until, "until", end=True)
     all_changes = tuple(changes)
     facts: list[tuple[str, str]] = []
     facets: dict[str, str] = {}

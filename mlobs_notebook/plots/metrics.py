@@ -21,17 +21,20 @@ def metric_series_figure(
     frame: Any,
     metric: str = "metric",
     *,
-    x: str = "date",
+    x: str | None = None,
     y: str = "value",
     marks: Mapping[str, date | datetime | str] | None = None,
     title: str | None = None,
 ) -> go.Figure:
-    """One line of ``y`` against ``x`` (``metric_series``' date and value columns), each point's
+    """One line of ``y`` against ``x`` (``metric_series``' window_start, or a points frame's time,
+    and value columns), each point's
     run id (when the frame has ``run_id``) in its hover; ``marks`` draws labelled vertical lines,
     e.g. ``{"training": "2026-06-30", "incident": "2026-07-30"}``."""
     import plotly.graph_objects as go
 
     data = frame if isinstance(frame, pl.DataFrame) else pl.DataFrame(frame)
+    if x is None:
+        x = next((c for c in ("window_start", "time", "date") if c in data.columns), "window_start")
     missing = [c for c in (x, y) if c not in data.columns]
     if missing:
         raise UnknownColumn(

@@ -3,10 +3,13 @@ two y axes, with the drift onset, the metric drop, suspect runs and the lead tim
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import polars as pl
+
+from mlobs_notebook.times import aware
 
 __all__ = ["drift_metric_timeline", "timeline_events"]
 
@@ -37,13 +40,23 @@ def timeline_events(investigation: Any) -> list[dict[str, Any]]:
                        "detail": f"{inv.metric_name} {inv.drop.value_at_onset:.3f} "
                                  f"(reference {inv.drop.reference:.3f})"})
 
-    def key(e: dict[str, Any]) -> datetime:
-        w = e["when"]
-        if isinstance(w, datetime):
-            return w.replace(tzinfo=None)
-        return datetime(w.year, w.month, w.day)
+    return sorted(events, key=lambda e: aware(e["when"]))
 
-    return sorted(events, key=key)
+
+def _wall_ms(moment: datetime, zone: str) -> float:
+    """Where plotly draws an instant on an axis of wall-clock times in ``zone``: plotly.js has no
+    time zones, so the axis shows each window's local start; an instant is placed at its local time."""
+    from zoneinfo import ZoneInfo
+
+    wall = aware(moment).astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    return wall.replace(tzinfo=UTC).timestamp() * 1000
+
+
+def _wall(values: list[Any], zone: str) -> list[Any]:
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    return [v.astimezone(tz).replace(tzinfo=None) if isinstance(v, datetime) and v.tzinfo else v for v in values]
 
 
 def drift_metric_timeline(
@@ -54,21 +67,24 @@ def drift_metric_timeline(
     metric_name: str,
     statistic: str = "population_stability_index",
     threshold: float | None = 0.2,
-    drift_onset: date | None = None,
-    metric_onset: date | None = None,
-    suspects: list[tuple[datetime, str]] = (),
+    drift_onset: datetime | None = None,
+    metric_onset: datetime | None = None,
+    suspects: Sequence[tuple[datetime, str]] = (),
     title: str | None = None,
-):
-    """``drift``: (date, value) of one feature; ``metric``: (date, value)."""
+) -> Any:
+    """``drift``: (window_start, value) of one feature; ``metric``: (window_start, value). The
+    x axis shows wall-clock times in the drift windows' zone; onsets, suspects and the lead time
+    are marked."""
     import plotly.graph_objects as go
 
+    zone = getattr(drift.schema["window_start"], "time_zone", None) or "UTC"
     fig = go.Figure()
     fig.add_trace(go.Scatter(
-        x=drift["date"].to_list(), y=drift["value"].to_list(), name=f"{feature} ({statistic})",
+        x=_wall(drift["window_start"].to_list(), zone), y=drift["value"].to_list(), name=f"{feature} ({statistic})",
         mode="lines+markers", line={"color": "#d62728"}, yaxis="y",
     ))
     fig.add_trace(go.Scatter(
-        x=metric["date"].to_list(), y=metric["value"].to_list(), name=metric_name,
+        x=_wall(metric["window_start"].to_list(), zone), y=metric["value"].to_list(), name=metric_name,
         mode="lines+markers", line={"color": "#1f77b4"}, yaxis="y2",
     ))
     if threshold is not None:
@@ -80,18 +96,17 @@ def drift_metric_timeline(
         (metric_onset, f"{metric_name} drop", "#1f77b4", "top right"),
     ):
         if when is not None:
-            fig.add_vline(x=datetime(when.year, when.month, when.day).timestamp() * 1000,
-                          line={"dash": "dash", "color": color}, annotation_text=label,
+            fig.add_vline(x=_wall_ms(when, zone), line={"dash": "dash", "color": color}, annotation_text=label,
                           annotation_position=side)
     for when, label in suspects:
-        fig.add_vline(x=when.replace(tzinfo=None).timestamp() * 1000, line={"color": "#ff7f0e"},
+        fig.add_vline(x=_wall_ms(when, zone), line={"color": "#ff7f0e"},
                       annotation_text=label, annotation_position="bottom right")
     if drift_onset is not None and metric_onset is not None:
-        lead = (metric_onset - drift_onset).days
-        middle = drift_onset + (metric_onset - drift_onset) / 2
+        lead = aware(metric_onset) - aware(drift_onset)
+        middle = aware(drift_onset) + lead / 2
         fig.add_annotation(
-            x=datetime(middle.year, middle.month, middle.day), y=1.12, yref="paper",
-            text=f"lead time: {lead} day{'s' if abs(lead) != 1 else ''}", showarrow=False,
+            x=_wall(([middle]), zone)[0], y=1.12, yref="paper",
+            text=f"lead time: {_lead_words(lead)}", showarrow=False,
         )
     from mlobs_notebook.plots._style import TEMPLATE
 
@@ -105,3 +120,11 @@ def drift_metric_timeline(
         height=420,
     )
     return fig
+
+
+def _lead_words(lead: timedelta) -> str:
+    hours = lead.total_seconds() / 3600
+    if abs(hours) < 48 and hours % 24:
+        return f"{hours:.0f} hour{'s' if abs(hours) != 1 else ''}"
+    days = round(hours / 24)
+    return f"{days} day{'s' if abs(days) != 1 else ''}"

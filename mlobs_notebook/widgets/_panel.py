@@ -9,24 +9,19 @@ output capture is left for nbclient to wait on. The last figure of each output i
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import ipywidgets as widgets
 
+from mlobs_notebook import markup
 from mlobs_notebook.widgets._static import display_mode, figure_bundle, static_html
 
 __all__ = ["Panel", "html_table"]
 
 
 def html_table(head: list[str], rows: list[tuple[Any, ...]]) -> str:
-    esc = html.escape
-    thead = "".join(f"<th style='text-align:left'>{esc(h)}</th>" for h in head)
-    body = "".join(
-        "<tr>" + "".join(f"<td style='text-align:left'>{esc('' if v is None else str(v))}</td>" for v in row) + "</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{thead}</tr></thead><tbody>{body}</tbody></table>"
+    """A table with a header row, from the package's Jinja2 template (escaped)."""
+    return markup.table(rows, head)
 
 
 class Panel(widgets.VBox):

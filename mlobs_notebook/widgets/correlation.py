@@ -1,6 +1,6 @@
 """CorrelationPanel: did a feature's drift come before the metric's fall, and how closely do they move?
 
-State: ``feature`` (Dropdown, drifted features first) and ``lag`` (IntSlider, days from the
+State: ``feature`` (Dropdown, drifted features first) and ``lag`` (IntSlider, windows from the
 drift to the metric; it opens on the lead time). A feature change redraws the three figures; a
 lag change redraws only the scatter and the correlation bars. The figures are
 ``figures["timeline"]``, ``figures["scatter"]`` and ``figures["correlation"]``; the numbers come
@@ -22,6 +22,7 @@ from mlobs_notebook.plots.correlation import (
     lag_correlation_figure,
     ranked_features,
 )
+from mlobs_notebook.times import human
 from mlobs_notebook.widgets._panel import Panel, html_table
 
 __all__ = ["CorrelationPanel"]
@@ -54,11 +55,11 @@ class CorrelationPanel(Panel):
         lags = correlation_table(inv, self.feature.value)["lag"].to_list()
         lo, hi = min(lags), max(lags)
         if lag is None:
-            lead = inv.lead_days
+            lead = inv.lead_windows
             lag = min(hi, max(lo, lead)) if lead is not None else 0
         elif not lo <= lag <= hi:
-            raise ValueError(f"lag must be between {lo} and {hi} days, not {lag}")
-        self.lag = widgets.IntSlider(value=lag, min=lo, max=hi, description="lag (days)",
+            raise ValueError(f"lag must be between {lo} and {hi} windows of {inv.granularity}, not {lag}")
+        self.lag = widgets.IntSlider(value=lag, min=lo, max=hi, description=f"lag (×{inv.granularity})",
                                      continuous_update=False)  # fmt: skip
         self.feature.observe(self._on_feature, names="value")
         self.lag.observe(self._on_lag, names="value")
@@ -90,15 +91,15 @@ class CorrelationPanel(Panel):
 
     # --- static view ---------------------------------------------------------------------------
     def _summary(self) -> str:
-        return f"feature {self.feature.value}, lag {self.lag.value} days"
+        return f"feature {self.feature.value}, lag {self.investigation.granularity.windows(self.lag.value)}"
 
     def _static_parts(self) -> list[Any]:
         inv = self.investigation
         onset = next((o.onset for o in inv.onsets if o.feature == self.feature.value), None)
         facts = [
-            ("drift onset", onset.isoformat() if onset else "none"),
-            (f"{inv.metric_name} drop", inv.drop.onset.isoformat() if inv.drop.onset else "none"),
-            ("lead time (days)", "n/a" if inv.lead_days is None else str(inv.lead_days)),
+            ("drift onset", human(onset, inv.granularity) if onset else "none"),
+            (f"{inv.metric_name} drop", human(inv.drop.onset, inv.granularity) if inv.drop.onset else "none"),
+            ("lead time", "n/a" if inv.lead_windows is None else inv.granularity.windows(inv.lead_windows)),
         ]
         table = correlation_table(inv, self.feature.value)
         rows = [(r["lag"], _fmt(r["pearson"]), _fmt(r["spearman"]), r["points"]) for r in table.iter_rows(named=True)]
@@ -108,5 +109,5 @@ class CorrelationPanel(Panel):
             self.figures["timeline"],
             self.figures["scatter"],
             self.figures["correlation"],
-            html_table(["lag (days)", "Pearson", "Spearman", "points"], rows),
+            html_table([f"lag (windows of {inv.granularity})", "Pearson", "Spearman", "points"], rows),
         ]

@@ -20,7 +20,8 @@ from mlobs_notebook.plots import (
     histogram_overlay,
     report_windows,
 )
-from mlobs_notebook.plots.drift import _as_naive_utc, _window_label
+from mlobs_notebook.plots.drift import window_key, window_label
+from mlobs_notebook.times import human
 from mlobs_notebook.widgets._panel import Panel, html_table
 
 __all__ = ["ALL_WINDOWS", "DriftExplorer"]
@@ -57,13 +58,13 @@ class DriftExplorer(Panel):
         if feature is not None and feature not in names:
             raise UnknownColumn(f"the drift report has no column {feature!r}. Compared columns: {', '.join(names)}.")
         windows = report_windows(report, drift_type)
-        window_options: list[tuple[str, Any]] = [(_window_label(w), w) for w in windows if w is not None]
+        window_options: list[tuple[str, Any]] = [(window_label(w, report.granularity), w) for w in windows if w is not None]
         if len(window_options) > 1 and drift_type == "BASELINE":
             window_options.insert(0, ("all windows", ALL_WINDOWS))
         if not window_options:
             window_options = [("all data", ALL_WINDOWS)]
         chosen_window = window_options[-1][1] if window is None else (
-            ALL_WINDOWS if window == ALL_WINDOWS else _as_naive_utc(window))  # fmt: skip
+            ALL_WINDOWS if window == ALL_WINDOWS else window_key(report, window))  # fmt: skip
         if chosen_window not in [v for _, v in window_options]:
             raise InputError(f"the drift report has no window {window!r}; windows: "
                              f"{window_options[1 if len(window_options) > 1 else 0][0]} .. {window_options[-1][0]}")  # fmt: skip
@@ -129,7 +130,7 @@ class DriftExplorer(Panel):
         rows = [
             (r["column_name"], r["kind"], f"{r['worst']:.4g}" if r["worst"] is not None else "",
              f"{r['drifted_windows']} / {r['windows']}", r["status"] or "not judged",
-             r["first_drift"].date().isoformat() if r["first_drift"] is not None else "")
+             human(r["first_drift"], self.report.granularity) if r["first_drift"] is not None else "")
             for r in table.iter_rows(named=True)
         ]  # fmt: skip
         head = ["feature", "kind", f"worst {self.statistic.value}", "drifted windows", "status", "first drift"]

@@ -146,15 +146,12 @@ class InvestigationPanel(Panel):
         if inv.lineage is None or inv.lineage_dataset is None:
             reason = "no lineage was given" if inv.lineage is None else "no lineage dataset matches the training source"
             return self._static_step("lineage", _para(f"Upstream changes were not searched: {_esc(reason)}."))
-        from datetime import timedelta
-
         from mlobs_notebook.widgets.lineage_explorer import LineageExplorer
 
         top = self._top_feature()
-        onset = inv.diagnosis.drifted[0].onset if top else None
         suspects = [s.job for s in inv.diagnosis.suspects]
-        since = onset - timedelta(days=3) if onset else None
-        until = onset + timedelta(days=1) if onset else None
+        # the window the diagnosis searched: the panel shows what the verdict read
+        since, until = inv.diagnosis.suspect_windows.get(top, (None, None)) if top else (None, None)
         column = top if top and top in inv.upstream and inv.upstream[top].column is not None else None
         intro = widgets.HTML(_para(
             f"The upstream path of {_esc(column or inv.lineage_dataset)} in the OpenLineage events, with "
@@ -168,10 +165,11 @@ class InvestigationPanel(Panel):
         from mlobs_notebook.widgets.correlation import CorrelationPanel
 
         inv = self.investigation
-        lead = inv.lead_days
+        lead = inv.lead_windows
         intro = widgets.HTML(_para(
             "Did the drift come before the metric fell, and do they move together? "
-            + (f"The lead time is <b>{lead} days</b>." if lead is not None else "There is no lead time to measure.")
+            + (f"The lead time is <b>{_esc(inv.granularity.windows(lead))}</b>." if lead is not None
+               else "There is no lead time to measure.")
         ))
         return widgets.VBox([intro, CorrelationPanel(inv, feature=self._top_feature())])
 

@@ -23,7 +23,7 @@ __all__ = ["ModelPicker", "registered_models", "version_choices"]
 
 def registered_models(tracking_uri: str | None) -> list[str]:
     """Names of the registered models in the store, sorted."""
-    from mlobs_notebook._mlflow import connect, mlflow_errors
+    from mlobs_notebook.sources.mlflow_access import connect, mlflow_errors
 
     client, uri = connect(tracking_uri)
     with mlflow_errors(uri):
@@ -39,7 +39,7 @@ def registered_models(tracking_uri: str | None) -> list[str]:
 def version_choices(tracking_uri: str | None, model: str) -> list[tuple[str, str]]:
     """(label, value) for each alias ("@production -> v3", "@production") then each version,
     newest first ("v3", "3")."""
-    from mlobs_notebook._mlflow import connect, mlflow_errors
+    from mlobs_notebook.sources.mlflow_access import connect, mlflow_errors
 
     client, uri = connect(tracking_uri)
     with mlflow_errors(uri):
@@ -120,7 +120,7 @@ class ModelPicker(Panel):
 
     # --- reading the store (models.py and evaluations.py do the work) ---------------------------
     def _load(self) -> None:
-        from mlobs_notebook.models import load_production_model, training_datasets
+        from mlobs_notebook.sources.models import load_production_model, training_datasets
 
         self.record, self.datasets, self.error = None, [], None
         choice = self.version.value
@@ -136,7 +136,7 @@ class ModelPicker(Panel):
         self._load_series()
 
     def _load_series(self) -> None:
-        from mlobs_notebook.evaluations import metric_series
+        from mlobs_notebook.sources.evaluations import metric_series
 
         self.series = None
         if self.record is not None:
@@ -150,7 +150,7 @@ class ModelPicker(Panel):
     def _render(self) -> None:
         import polars as pl
 
-        frame = self.series if self.series is not None else pl.DataFrame(schema={"date": pl.Date, "value": pl.Float64})
+        frame = self.series if self.series is not None else pl.DataFrame(schema={"window_start": pl.Datetime("us", "UTC"), "value": pl.Float64})
         marks = {}
         if self.record is not None and self.record.creation_time is not None:
             marks["registered"] = self.record.creation_time.date().isoformat()

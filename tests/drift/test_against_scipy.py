@@ -7,11 +7,11 @@ import pytest
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
-from mlobs_notebook.drift.chi2 import chi_squared
 from mlobs_notebook.drift.ecdf import SortedPair
-from mlobs_notebook.drift.js import js_distance
-from mlobs_notebook.drift.ks import ks_test
-from mlobs_notebook.drift.wasserstein import wasserstein
+from mlobs_notebook.drift.statistics.chi2 import chi_squared
+from mlobs_notebook.drift.statistics.js import js_distance
+from mlobs_notebook.drift.statistics.ks import ks_test
+from mlobs_notebook.drift.statistics.wasserstein import wasserstein
 
 
 def _samples(kind: str, n: int, m: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -147,7 +147,7 @@ def test_small_windows_against_a_large_reference_equal_scipy(ties: bool) -> None
 @pytest.mark.parametrize("ties", [False, True])
 def test_consecutive_windows_equal_scipy_pair_by_pair(ties: bool) -> None:
     from mlobs_notebook.drift.ecdf import ConsecutivePairs
-    from mlobs_notebook.drift.wasserstein import wasserstein
+    from mlobs_notebook.drift.statistics.wasserstein import wasserstein
 
     rng = np.random.default_rng(41 + ties)
     for _ in range(30):

@@ -7,7 +7,7 @@ import pytest
 
 from mlobs_notebook.drift import get_statistic, statistic_names
 from mlobs_notebook.drift.ecdf import ConsecutivePairs, SortedPair, SortedReference, WindowedPairs
-from mlobs_notebook.drift.registry import KINDS, Statistic
+from mlobs_notebook.drift.statistics import KINDS, Statistic
 from mlobs_notebook.errors import UnknownStatistic
 
 NAMES = statistic_names()

@@ -10,8 +10,8 @@ from hypothesis.extra.numpy import arrays
 
 from mlobs_notebook.drift import compute_drift, get_statistic
 from mlobs_notebook.drift.assemble import STAT_COLUMNS
-from mlobs_notebook.drift.js import js_distance
-from mlobs_notebook.drift.psi import population_stability_index
+from mlobs_notebook.drift.statistics.js import js_distance
+from mlobs_notebook.drift.statistics.psi import population_stability_index
 
 counts = st.integers(2, 12).flatmap(
     lambda k: st.tuples(

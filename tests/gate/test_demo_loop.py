@@ -11,10 +11,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from mlobs_notebook.drift_check import check_feature_drift
+from mlobs_notebook.actions.drift_check import check_feature_drift
+from mlobs_notebook.actions.writeback import emit_quality_facets, quality_assertions
 from mlobs_notebook.errors import FeatureDriftDetected
 from mlobs_notebook.lineage import load_lineage
-from mlobs_notebook.writeback import emit_quality_facets, quality_assertions
 
 pytestmark = pytest.mark.slow  # builds the demo world when no other test did
 

@@ -12,8 +12,8 @@ import polars as pl
 import pytest
 
 import mlobs_notebook
+from mlobs_notebook.actions.drift_check import check_feature_drift, drift_scores
 from mlobs_notebook.drift import DriftReport
-from mlobs_notebook.drift_check import check_feature_drift, drift_scores
 from mlobs_notebook.errors import FeatureDriftDetected, InputError, UnknownStatistic
 
 pytest_plugins = ["tests.mlflow_fixtures"]

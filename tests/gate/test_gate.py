@@ -11,10 +11,15 @@ import warnings
 
 import pytest
 
+from mlobs_notebook.actions.gate import promote
 from mlobs_notebook.cli import main
-from mlobs_notebook.errors import NoLoggedModel, PromotionFailed, RunNotFound, UnknownMetric
-from mlobs_notebook.gate import promote
-from mlobs_notebook.models import StageDeprecated
+from mlobs_notebook.errors import (
+    NoLoggedModel,
+    PromotionFailed,
+    RunNotFound,
+    StageDeprecated,
+    UnknownMetric,
+)
 
 pytest_plugins = ["tests.mlflow_fixtures"]
 

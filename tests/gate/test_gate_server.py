@@ -112,9 +112,9 @@ def test_drift_metrics_over_http_read_back(gate_server):
     import numpy as np
     import polars as pl
 
+    from mlobs_notebook.actions.writeback import log_drift, metric_key
     from mlobs_notebook.drift import compute_drift
-    from mlobs_notebook.evaluations import metric_series
-    from mlobs_notebook.writeback import log_drift, metric_key
+    from mlobs_notebook.sources.evaluations import metric_series
 
     frame = gate_server.template.training_frame
     current = frame.with_columns(  # day 2 shifts sessions_7d

@@ -197,7 +197,7 @@ def test_spec(corpus):
 
 @pytest.mark.parametrize("name", ["ColumnLineageDatasetFacet_1.json", "ColumnLineageDatasetFacet_2.json"])
 def test_spec_column_lineage_fragments_in_both_forms(corpus, name):
-    from mlobs_notebook.lineage.parse import parse_column_lineage
+    from mlobs_notebook.lineage.readers.openlineage import parse_column_lineage
 
     facet = json.loads((corpus / "spec" / "facet-examples" / name).read_text())["columnLineage"]
     edges = parse_column_lineage(facet, DatasetRef("out", "t"))

@@ -9,7 +9,12 @@ import pytest
 
 from mlobs_notebook.lineage import DatasetRef, load_lineage
 from mlobs_notebook.lineage.model import flatten_fields
-from mlobs_notebook.lineage.parse import EventError, parse_column_lineage, parse_schema, parse_time
+from mlobs_notebook.lineage.readers.openlineage import (
+    EventError,
+    parse_column_lineage,
+    parse_schema,
+    parse_time,
+)
 
 RUN = "0190a1b2-0000-7000-8000-0000000000{:02d}"
 
@@ -18,7 +23,9 @@ def test_timestamps_are_aware_and_naive_ones_are_utc():
     assert parse_time("2020-08-30T09:00:00.000+10") == datetime(2020, 8, 29, 23, 0, tzinfo=UTC)
     assert parse_time("2024-10-17T09:18:11.5Z").microsecond == 500000
     assert parse_time("2021-11-03T10:53:52").tzinfo == UTC
-    assert parse_time("2024-01-01T00:00:00-05:00").utcoffset() == timedelta(hours=-5)
+    # the instant is kept and held in UTC, as every time inside (mlobs_notebook.times)
+    assert parse_time("2024-01-01T00:00:00-05:00") == datetime(2024, 1, 1, 5, tzinfo=UTC)
+    assert parse_time("2024-01-01T00:00:00-05:00").utcoffset() == timedelta(0)
     for bad in (None, 17, "", "{{ is_datetime(result) }}", "2024-13-01T00:00:00Z"):
         with pytest.raises(EventError):
             parse_time(bad)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -34,7 +34,7 @@ def drifted(inv):
 
 
 def _metric_on(inv) -> dict[date, float]:
-    return dict(inv.metric.select("date", "value").iter_rows())
+    return {w.date(): v for w, v in inv.metric.select("window_start", "value").iter_rows()}
 
 
 def test_features_are_ranked_drifted_first(inv, drifted):
@@ -49,24 +49,24 @@ def test_pairs_at_every_lag_are_the_ones_correlated(inv, drifted):
     drift = feature_drift(inv, drifted)
     table = inv.correlations[drifted]
     for row in table.iter_rows(named=True):
-        pairs = lag_pairs(drift, inv.metric, row["lag"])
+        pairs = lag_pairs(drift, inv.metric, row["lag"], inv.granularity)
         assert pairs.height == row["points"]
-        assert (pairs["metric_date"] - pairs["date"]).dt.total_days().unique().to_list() == [row["lag"]]
+        assert (pairs["metric_window"] - pairs["window_start"]).dt.total_days().unique().to_list() == [row["lag"]]
         if row["pearson"] is not None:
             assert stats.pearsonr(pairs["drift"], pairs["metric"]).statistic == pytest.approx(row["pearson"])
             assert stats.spearmanr(pairs["drift"], pairs["metric"]).statistic == pytest.approx(row["spearman"])
 
 
 def test_scatter_shows_each_pair_once_with_the_lag_figures_in_its_title(inv, drifted):
-    lag = inv.lead_days
+    lag = inv.lead_windows
     fig = drift_metric_scatter(inv, drifted, lag)
     row = inv.correlations[drifted].filter(pl.col("lag") == lag).row(0, named=True)
     xs = [x for t in fig.data for x in t.x]
     assert len(xs) == row["points"]
     assert f"{row['points']} points" in fig.layout.title.text and f"{row['pearson']:+.2f}" in fig.layout.title.text
-    drift = dict(feature_drift(inv, drifted).select("date", "value").iter_rows())
+    drift = {w.date(): v for w, v in feature_drift(inv, drifted).select("window_start", "value").iter_rows()}
     metric = _metric_on(inv)
-    flagged = dict(feature_drift(inv, drifted).select("date", "drifted").iter_rows())
+    flagged = {w.date(): f for w, f in feature_drift(inv, drifted).select("window_start", "drifted").iter_rows()}
     for trace in fig.data:
         for x, y, (d, m) in zip(trace.x, trace.y, trace.customdata, strict=True):
             d, m = date.fromisoformat(d), date.fromisoformat(m)
@@ -93,14 +93,15 @@ def test_correlation_bars_carry_the_table_and_its_point_counts(inv, drifted):
     rect = [s for s in fig.layout.shapes if s.type == "rect"]
     assert [(r.x0, r.x1) for r in rect] == [(1.5, 2.5)]
     lead = [s for s in fig.layout.shapes if s.type == "line"]
-    assert [s.x0 for s in lead] == [inv.lead_days]
+    assert [s.x0 for s in lead] == [inv.lead_windows]
 
 
 def test_a_feature_without_an_onset_is_correlated_on_demand_over_the_same_lags(inv):
     quiet = next(f for f in inv.features if f not in inv.correlations)
     table = correlation_table(inv, quiet)
     series = drift_series(inv.drift).filter(pl.col("feature") == quiet)
-    expected = lagged_correlation(series, inv.metric, max_lag=int(next(iter(inv.correlations.values()))["lag"].max()))
+    expected = lagged_correlation(series, inv.metric, inv.granularity,
+                                  max_lag=int(next(iter(inv.correlations.values()))["lag"].max()))
     assert table.equals(expected)
     fig = lag_correlation_figure(inv, quiet)
     assert list(fig.data[0].customdata) == expected["points"].to_list()
@@ -114,9 +115,10 @@ def test_timeline_puts_drift_and_metric_on_two_axes_with_the_onsets(inv, drifted
     assert list(metric_trace.y) == inv.metric["value"].to_list()
     assert metric_trace.yaxis == "y2" and fig.layout.yaxis2.overlaying == "y"
     onset = inv.drifted_features[0].onset
-    lines_at = {datetime.fromtimestamp(s.x0 / 1000).date() for s in fig.layout.shapes if s.x0 == s.x1 and s.type == "line"}
+    # the x axis shows the windows' wall-clock times (the demo's are UTC): lines sit at those instants
+    lines_at = {datetime.fromtimestamp(s.x0 / 1000, UTC) for s in fig.layout.shapes if s.x0 == s.x1 and s.type == "line"}
     assert {onset, inv.drop.onset} <= lines_at
-    assert any(f"lead time: {inv.lead_days} days" in (a.text or "") for a in fig.layout.annotations)
+    assert any(f"lead time: {inv.lead_windows} days" in (a.text or "") for a in fig.layout.annotations)
 
 
 def test_timeline_of_another_feature_changes_the_drift_only(inv, drifted):

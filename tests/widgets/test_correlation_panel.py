@@ -37,7 +37,7 @@ def panel(inv):
 
 def test_opens_on_the_first_drifted_feature_at_the_lead_time(panel, inv):
     assert panel.feature.value == inv.drifted_features[0].feature
-    assert panel.lag.value == inv.lead_days
+    assert panel.lag.value == inv.lead_windows
     assert (panel.lag.min, panel.lag.max) == (-7, 7)
     assert set(panel.outputs) == {"timeline", "scatter", "correlation"}
     labels = dict((v, k) for k, v in panel.feature.options)
@@ -74,7 +74,7 @@ def test_changing_the_feature_redraws_every_figure_for_it(panel, inv):
 def test_static_view_has_the_figures_and_the_correlation_table(panel, inv):
     html = panel.to_html()
     assert html.count('<script type="application/vnd.mlobs.figure+json">') == 3
-    assert "lead time (days)" in html and f">{inv.lead_days}<" in html
+    assert "lead time" in html and f">{inv.granularity.windows(inv.lead_windows)}<" in html
     table = inv.correlations[panel.feature.value]
     assert html.count("<tr>") >= table.height + 3
     bundle = panel._repr_mimebundle_()

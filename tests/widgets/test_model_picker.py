@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from mlobs_notebook.errors import ModelNotFound
-from mlobs_notebook.evaluations import metric_series
+from mlobs_notebook.sources.evaluations import metric_series
 from mlobs_notebook.widgets import ModelPicker
 
 PLOTLY = "application/vnd.plotly.v1+json"

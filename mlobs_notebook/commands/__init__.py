@@ -1,1 +1,0 @@
-"""One module per ``mlobs`` subcommand; see ``mlobs_notebook.cli``."""

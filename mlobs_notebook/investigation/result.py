@@ -1,0 +1,124 @@
+"""The result of an investigation: a frozen record of everything found, and its outputs.
+
+Computed once by :func:`~mlobs_notebook.investigation.investigate`; notebooks display it, the
+CLI prints it and :mod:`mlobs_notebook.postmortem` exports it (JSON, HTML, Markdown).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from mlobs_notebook.correlate import FeatureOnset, MetricDrop, lead_time, lead_windows
+from mlobs_notebook.diagnose import Diagnosis
+from mlobs_notebook.records import DatasetRecord, ModelVersionRecord, SnapshotCheck
+from mlobs_notebook.times import Granularity
+
+if TYPE_CHECKING:
+    from mlobs_notebook.drift import DriftReport
+    from mlobs_notebook.lineage import LineageGraph, Upstream
+
+__all__ = ["Investigation"]
+
+
+@dataclass(frozen=True)
+class Investigation:
+    """Everything an investigation found, with the evidence behind its verdict.
+
+    Times are aware: ``current_range`` and ``trained_until`` in UTC, drift windows and onsets in
+    the data's zone (``zone``). ``metric`` is the metric per window (``window_start``, ``value``,
+    ``run_id``, ``points``); ``correlations`` the lagged correlation per drifted feature, lags
+    counted in windows of ``granularity``.
+    """
+
+    model: ModelVersionRecord
+    dataset: DatasetRecord
+    snapshot_check: SnapshotCheck | None
+    features: tuple[str, ...]
+    time_column: str
+    granularity: Granularity
+    current_source: str
+    current_range: tuple[datetime | None, datetime | None]
+    trained_until: datetime | None
+    drift: DriftReport
+    metric_name: str
+    metric: pl.DataFrame
+    onsets: tuple[FeatureOnset, ...]
+    drop: MetricDrop
+    correlations: dict[str, pl.DataFrame]
+    lineage_dataset: str | None
+    upstream: dict[str, Upstream]
+    diagnosis: Diagnosis
+    notes: tuple[str, ...] = ()
+    zone: str = "UTC"
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+    lineage: LineageGraph | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def verdict(self) -> str:
+        return self.diagnosis.verdict
+
+    @property
+    def drifted_features(self) -> tuple[FeatureOnset, ...]:
+        return self.diagnosis.drifted
+
+    @property
+    def first_onset(self) -> datetime | None:
+        """The earliest drift onset among the drifted features, or None."""
+        return next((o.onset for o in self.diagnosis.drifted if o.onset is not None), None)
+
+    @property
+    def lead_time(self) -> timedelta | None:
+        """From the first drift onset to the metric's drop (positive: drift came first)."""
+        return lead_time(self.first_onset, self.drop.onset)
+
+    @property
+    def lead_windows(self) -> int | None:
+        """:attr:`lead_time` in windows of :attr:`granularity`."""
+        return lead_windows(self.first_onset, self.drop.onset, self.granularity)
+
+    @property
+    def lead_days(self) -> float | None:
+        """:attr:`lead_time` in days (fractional below a day's granularity)."""
+        lead = self.lead_time
+        return None if lead is None else round(lead.total_seconds() / 86400, 4)
+
+    def to_dict(self) -> dict[str, Any]:
+        from mlobs_notebook.postmortem import investigation_dict
+
+        return investigation_dict(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_markdown(self, figures_dir: str | None = None) -> str:
+        from mlobs_notebook.postmortem import to_markdown
+
+        return to_markdown(self, figures_dir=figures_dir)
+
+    def to_html(self) -> str:
+        from mlobs_notebook.postmortem import to_html
+
+        return to_html(self)
+
+    def write(self, path: str) -> str:
+        """Write the postmortem (``.html`` or ``.md``) atomically; returns the path written."""
+        from mlobs_notebook.postmortem import write_report
+
+        return write_report(self, path)
+
+    def _repr_html_(self) -> str:
+        from mlobs_notebook.postmortem import summary_html
+
+        return summary_html(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"Investigation(verdict={self.verdict!r}, model={self.model.name}@v{self.model.version}, "
+            f"drifted={[o.feature for o in self.drifted_features]}, "
+            f"suspects={[s.job for s in self.diagnosis.suspects]})"
+        )

@@ -1,0 +1,38 @@
+"""The postmortem as plain text: what ``mlobs investigate`` and ``mlobs demo`` print."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from mlobs_notebook.postmortem.contents import snapshot_line
+from mlobs_notebook.times import Granularity, human
+
+if TYPE_CHECKING:
+    from mlobs_notebook.investigation import Investigation
+
+__all__ = ["text_summary"]
+
+
+def text_summary(inv: Investigation) -> str:
+    """Verdict, model, baseline (with its digest check), evidence, suspects, warnings, advice."""
+    d = inv.diagnosis
+    lines = [
+        f"Verdict: {d.verdict}",
+        f"Model: {inv.model.name} version {inv.model.version} (run {inv.model.run_id})",
+        f"Baseline: {inv.dataset.source.uri}",
+        f"Digest check: {snapshot_line(inv)}",
+        "",
+        "Evidence:",
+        *(f"  - {e}" for e in d.evidence),
+    ]
+    if d.suspects:
+        lines += ["", "Suspects (most likely first):"]
+        lines += [
+            f"  {i}. {s.job}  run {s.run_id}  {human(s.event_time, Granularity(1, 'h'))}  "
+            f"({', '.join(s.kinds)}; {', '.join(s.features)})"
+            for i, s in enumerate(d.suspects, 1)
+        ]
+    if d.warnings:
+        lines += ["", "Warnings:", *(f"  - {w}" for w in d.warnings)]
+    lines += ["", f"Recommendation: {d.recommendation}"]
+    return "\n".join(lines)
