@@ -24,9 +24,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## ruff, and mypy (strict on the pure core: drift, correlate, diagnose, times).
 lint: $(STAMP)
-	$(UV) pip install --quiet --python $(PY) ruff
+	$(UV) pip install --quiet --python $(PY) -e '.[lint]'
 	$(VENV)/bin/ruff check mlobs_notebook tests benchmarks
+	$(VENV)/bin/mypy
 
 clean-demo:
 	rm -rf $(DEMO)

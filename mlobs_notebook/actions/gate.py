@@ -151,8 +151,8 @@ def promote(
             run, uri, metric, float(metrics[metric]), min_value, greater_is_better, holder,
             production_alias, max_psi, max_null_rate, no_regression,
         )
-        common = {"run_id": run_id, "model": model, "alias": alias, "checks": checks,
-                  "tracking_uri": uri}
+        common: dict[str, Any] = {"run_id": run_id, "model": model, "alias": alias, "checks": checks,
+                                  "tracking_uri": uri}
         if not all(c.passed for c in checks):
             return GateResult(action="rejected", **common)
         tags = {"mlobs.gate": "passed", "mlobs.gate.checks": json.dumps(

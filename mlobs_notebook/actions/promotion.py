@@ -102,7 +102,7 @@ def _global_tracking(client: Any) -> Iterator[None]:
     try:
         yield
     finally:
-        mlflow.set_tracking_uri(previous)
+        mlflow.set_tracking_uri(previous)  # type: ignore[arg-type]  # None restores MLflow's default
 
 
 def _move_alias(client: Any, model: str, alias: str, version: str, undo: list) -> None:

@@ -309,7 +309,7 @@ def quality_assertions(lineage: Any, dataset: Any) -> pl.DataFrame:
                         "success": item.get("success"), "expected": item.get("expected"),
                         "actual": item.get("actual"),
                     })
-    schema = {"event_time": pl.Datetime("us", "UTC"), "run_id": pl.String, "job": pl.String,
-              "column": pl.String, "assertion": pl.String, "success": pl.Boolean,
-              "expected": pl.String, "actual": pl.String}
+    schema = {"event_time": pl.Datetime("us", "UTC"), "run_id": pl.String(), "job": pl.String(),
+              "column": pl.String(), "assertion": pl.String(), "success": pl.Boolean(),
+              "expected": pl.String(), "actual": pl.String()}
     return pl.DataFrame(rows, schema=schema).sort("event_time", "column", descending=[True, False])

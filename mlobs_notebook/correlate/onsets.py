@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Protocol
 
 import numpy as np
 import polars as pl
@@ -59,14 +60,21 @@ def persistent_onset(
     return None
 
 
+class HasTable(Protocol):
+    """A DriftReport, or anything with its ``table``."""
+
+    @property
+    def table(self) -> pl.DataFrame: ...
+
+
 def drift_series(
-    report: object, statistic: str = "population_stability_index", drift_type: str = "BASELINE"
+    report: HasTable | pl.DataFrame, statistic: str = "population_stability_index", drift_type: str = "BASELINE"
 ) -> pl.DataFrame:
     """(window_start, feature, value, drifted) per window of a DriftReport (or its table), sorted.
 
     ``window_start`` keeps the report's zone; ``drifted`` is False where nothing was judged.
     """
-    table: pl.DataFrame = getattr(report, "table", report)  # type: ignore[assignment]
+    table = report if isinstance(report, pl.DataFrame) else report.table
     return (
         table.filter(pl.col("drift_type") == drift_type)
         .select(

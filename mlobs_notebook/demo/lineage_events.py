@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -178,7 +179,7 @@ def day_events(seed: int, day: int, timeline: Timeline, scenario: str) -> list:
         for task in dag_tasks:
             start = nominal + timedelta(minutes=task.start_minute) + delay
             rows = int(task.rows * rng.normal(1.0, 0.02))
-            common = {"nominal": nominal, "parent": (dag, dag_run), "task": task}
+            common: dict[str, Any] = {"nominal": nominal, "parent": (dag, dag_run), "task": task}
             if task.job == "billing_daily.ingest_invoices" and day == failure_day(timeline):
                 failed = _uuid7(start, rng)
                 events.append(builder.run_event("START", start, failed, task.job, **common))

@@ -58,8 +58,8 @@ def tracking(uri: str) -> Iterator[None]:
     finally:
         if mlflow.active_run() is not None:
             mlflow.end_run()
-        mlflow.set_tracking_uri(previous)
-        mlflow.set_registry_uri(previous_registry)
+        mlflow.set_tracking_uri(previous)  # type: ignore[arg-type]  # None restores MLflow's default
+        mlflow.set_registry_uri(previous_registry)  # type: ignore[arg-type]
 
 
 def feature_matrix(frame: pl.DataFrame):
@@ -128,7 +128,7 @@ def log_training(
     )
     run_id = run.info.run_id
     with mlflow.start_run(run_id=run_id):
-        dataset = mlflow.data.from_pandas(
+        dataset = mlflow.data.from_pandas(  # type: ignore[attr-defined]  # mlflow.data re-exports it lazily
             train.to_pandas(), source=source, name="user_activity_features", targets=LABEL
         )
         mlflow.log_input(dataset, context="training")

@@ -99,6 +99,6 @@ def assign_windows(
         return framed, windows
     # Local zones have 23- and 25-hour days and months differ in length: look each window start
     # up instead. The small table of starts is the join's build side.
-    index = bounds.select("window_start", pl.int_range(pl.len(), dtype=pl.Int32).alias(WINDOW))
-    framed = framed_input.with_columns(start).join(index.lazy(), on="window_start", how="inner")
+    lookup = bounds.select("window_start", pl.int_range(pl.len(), dtype=pl.Int32).alias(WINDOW))
+    framed = framed_input.with_columns(start).join(lookup.lazy(), on="window_start", how="inner")
     return framed.drop("window_start"), windows

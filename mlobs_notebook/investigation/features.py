@@ -31,7 +31,7 @@ def choose_features(
     training columns by the rule in the module docstring."""
     base_cols = baseline.collect_schema().names()
     cur_cols = current.collect_schema().names()
-    notes = []
+    notes: list[str] = []
     if time_column not in cur_cols:
         raise UnknownColumn(
             f"time column {time_column!r} is not in the current data; its columns are: "

@@ -20,7 +20,6 @@ from mlobs_notebook.lineage.index import LineageIndex
 from mlobs_notebook.lineage.merge import LineageData, Merger
 from mlobs_notebook.lineage.model import (
     Change,
-    ColumnRef,
     Dataset,
     DatasetRef,
     Job,
@@ -192,42 +191,3 @@ class LineageGraph:
     def closest_datasets(self, uri_or_name: str, n: int = 5) -> list[str]:
         """The known dataset names most like ``uri_or_name`` (for "did you mean" messages)."""
         return naming.closest_names(self._data.canonical, uri_or_name, n)
-
-    # --- graph -------------------------------------------------------------------------------
-    def _build_lineage(self) -> nx.DiGraph:
-        g = nx.DiGraph()
-        g.add_nodes_from((("dataset", ref), {"kind": "dataset"}) for ref in self.datasets)
-        g.add_nodes_from((("job", ref), {"kind": "job"}) for ref in self.jobs)
-        for ref, job in self.jobs.items():
-            g.add_edges_from((("dataset", d), ("job", ref), {"kind": "reads"}) for d in job.inputs)
-            g.add_edges_from((("job", ref), ("dataset", d), {"kind": "writes"}) for d in job.outputs)
-        for edge, job, _run_id in self._data.column_edges:
-            src = ("field", edge.source)
-            g.add_node(src, kind="field")
-            g.add_node(("dataset", edge.source.dataset), kind="dataset")
-            if edge.target_field is None:
-                dst: tuple[Any, ...] = ("dataset", edge.target)
-                kind = "column_all"
-            else:
-                dst = ("field", ColumnRef(edge.target, edge.target_field))
-                g.add_node(dst, kind="field")
-                kind = "column"
-            if g.has_edge(src, dst):
-                data = g.edges[src, dst]
-                data["jobs"].add(job)
-                data["transformations"].update(edge.transformations)
-            else:
-                g.add_edge(src, dst, kind=kind, jobs={job}, transformations=set(edge.transformations))
-        return g
-
-    def _build_full(self) -> nx.DiGraph:
-        g = self._lineage.copy()
-        g.add_nodes_from(
-            (("run", r.run_id), {"kind": "run", "state": r.state, "time": r.event_time}) for r in self.runs.values()
-        )
-        versions = [v for ds in self.datasets.values() for v in ds.versions if v.run_id is not None]
-        g.add_nodes_from((("version", v.dataset, v.run_id), {"kind": "version", "time": v.event_time}) for v in versions)
-        g.add_edges_from((("version", v.dataset, v.run_id), ("dataset", v.dataset), {"kind": "version_of"}) for v in versions)
-        g.add_edges_from((("run", v.run_id), ("version", v.dataset, v.run_id), {"kind": "wrote"}) for v in versions)
-        g.add_edges_from((("run", r.run_id), ("job", r.job), {"kind": "run_of"}) for r in self.runs.values())
-        return g

@@ -66,7 +66,7 @@ def _lineage_graph(data: LineageData) -> nx.DiGraph:
     for ref, job in data.jobs.items():
         g.add_edges_from((("dataset", d), ("job", ref), {"kind": "reads"}) for d in job.inputs)
         g.add_edges_from((("job", ref), ("dataset", d), {"kind": "writes"}) for d in job.outputs)
-    for edge, job, _run_id in data.column_edges:
+    for edge, declared_by, _run_id in data.column_edges:
         src = ("field", edge.source)
         g.add_node(src, kind="field")
         g.add_node(("dataset", edge.source.dataset), kind="dataset")
@@ -78,8 +78,8 @@ def _lineage_graph(data: LineageData) -> nx.DiGraph:
             g.add_node(dst, kind="field")
         if g.has_edge(src, dst):
             attributes = g.edges[src, dst]
-            attributes["jobs"].add(job)
+            attributes["jobs"].add(declared_by)
             attributes["transformations"].update(edge.transformations)
         else:
-            g.add_edge(src, dst, kind=kind, jobs={job}, transformations=set(edge.transformations))
+            g.add_edge(src, dst, kind=kind, jobs={declared_by}, transformations=set(edge.transformations))
     return g

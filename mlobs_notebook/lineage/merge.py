@@ -337,10 +337,10 @@ class Merger:
             Run,
             run_id=acc.run_id,
             job=acc.job,
-            state=acc.state,  # type: ignore[arg-type]
+            state=acc.state,
             start_time=acc.start,
             end_time=acc.end,
-            event_time=acc.end or acc.last,  # type: ignore[arg-type]
+            event_time=acc.end or acc.last,
             nominal_time=_str(nominal.get("nominalStartTime")),
             parent=parent,
             root=root,

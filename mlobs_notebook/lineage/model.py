@@ -353,9 +353,9 @@ def changes_to_polars(changes: list[Change]) -> Any:
     import polars as pl
 
     schema = {
-        "event_time": pl.Datetime("us", "UTC"), "kind": pl.String, "job": pl.String, "run_id": pl.String,
-        "distance": pl.Int64, "via_column_lineage": pl.Boolean, "datasets": pl.List(pl.String),
-        "columns": pl.List(pl.String), "detail": pl.String, "diff": pl.String,
+        "event_time": pl.Datetime("us", "UTC"), "kind": pl.String(), "job": pl.String(), "run_id": pl.String(),
+        "distance": pl.Int64(), "via_column_lineage": pl.Boolean(), "datasets": pl.List(pl.String()),
+        "columns": pl.List(pl.String()), "detail": pl.String(), "diff": pl.String(),
     }  # fmt: skip
     rows = [
         {"event_time": c.event_time, "kind": c.kind, "job": str(c.job), "run_id": c.run_id, "distance": c.distance,

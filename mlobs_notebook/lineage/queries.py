@@ -22,6 +22,7 @@ from mlobs_notebook.errors import InputError, UnknownColumn
 from mlobs_notebook.lineage.index import LineageIndex
 from mlobs_notebook.lineage.model import (
     Change,
+    ChangeKind,
     ColumnRef,
     DatasetRef,
     DatasetVersion,
@@ -85,7 +86,7 @@ def _walk(lg: LineageIndex, target: DatasetRef, column: str | None, depth: int |
                 w.fallback[ds] = None
                 ds_queue.append((ds, d))
             continue
-        preds = []
+        preds: list[tuple[Any, dict[str, Any]]] = []
         node = ("field", cref)
         if node in g:
             preds.extend((s, data) for s, data in g.pred[node].items() if data.get("kind") == "column")
@@ -253,7 +254,7 @@ def changes(
                 on_path = path_cols.get(ds)
                 if column and ds not in w.fallback and on_path is not None and fields and not set(fields) & on_path:
                     continue  # a schema change away from the columns on the path
-                kind = "schema" if kind_changes is _schema_changes else "volume"
+                kind: ChangeKind = "schema" if kind_changes is _schema_changes else "volume"
                 found.append(Change(v.job, v.run_id, v.event_time, kind, detail, (ds,), tuple(fields),
                                     w.jobs[v.job], v.job in w.cl_jobs))  # fmt: skip
     found.sort(key=lambda c: (c.event_time, c.distance, c.kind, c.run_id))
@@ -300,7 +301,8 @@ def _volume_changes(versions: tuple[DatasetVersion, ...], in_range: Any) -> list
             bound = max(VOLUME_MAD_FACTOR * mad, VOLUME_MIN_RELATIVE * abs(med))
             if abs(v.row_count - med) > bound:
                 lo, hi = med - bound, med + bound
+                no_fields: tuple[str, ...] = ()
                 out.append((v, f"{v.dataset} got {v.row_count} rows, outside its usual range "
-                               f"{max(lo, 0):.0f}-{hi:.0f} (median {med:.0f} of the last {len(history)} writes)", ()))  # fmt: skip
+                               f"{max(lo, 0):.0f}-{hi:.0f} (median {med:.0f} of the last {len(history)} writes)", no_fields))  # fmt: skip
         history.append(v.row_count)
     return out

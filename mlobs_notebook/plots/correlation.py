@@ -92,7 +92,8 @@ def lag_pairs(drift: pl.DataFrame, metric: pl.DataFrame, lag: int, granularity: 
         if later in values:
             rows.append((start, value, later, values[later]))
     dtype = drift.schema["window_start"]
-    schema = {"window_start": dtype, "drift": pl.Float64, "metric_window": dtype, "metric": pl.Float64}
+    schema: dict[str, pl.DataType] = {"window_start": dtype, "drift": pl.Float64(), "metric_window": dtype,
+                                      "metric": pl.Float64()}
     return pl.DataFrame(rows, schema=schema, orient="row").sort("window_start")
 
 

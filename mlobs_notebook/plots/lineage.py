@@ -181,7 +181,7 @@ def lineage_figure(
     note = [{"xref": "paper", "yref": "paper", "x": 0, "y": -0.02, "yanchor": "top", "showarrow": False,
              "align": "left", "font": {"size": 11, "color": "#555555"}, "text": key}]  # fmt: skip
     columns = max((x for x, _ in pos.values()), default=0) + 1
-    ys = [y for _, y in pos.values()]
+    heights = [y for _, y in pos.values()]
     rows = max((len([p for p in pos.values() if p[0] == x]) for x in {p[0] for p in pos.values()}), default=1)
     layout = _style.base_layout(
         title or f"upstream of {what}",
@@ -189,7 +189,7 @@ def lineage_figure(
         height=max(320, 120 + 70 * rows), margin={"l": 20, "r": 20, "t": 60, "b": 60},
         xaxis={"visible": False, "range": [-0.6, columns - 0.4]},
         # room above the top row for its labels
-        yaxis={"visible": False, "range": [min(ys, default=0) - 0.4, max(ys, default=0) + 0.6]},
+        yaxis={"visible": False, "range": [min(heights, default=0) - 0.4, max(heights, default=0) + 0.6]},
     )
     return go.Figure(data=traces, layout=layout)
 

@@ -89,14 +89,14 @@ class NodeDetails:
         if self.facts:
             parts.append(_table(["", ""], self.facts, header=False))
         if self.changes:
-            rows = [(f"{c.event_time:%Y-%m-%d %H:%M}", c.kind, c.detail, c.run_id) for c in self.changes]
-            parts.append("<b>changes</b>" + _table(["time", "kind", "detail", "run"], rows))
+            changed = [(f"{c.event_time:%Y-%m-%d %H:%M}", c.kind, c.detail, c.run_id) for c in self.changes]
+            parts.append("<b>changes</b>" + _table(["time", "kind", "detail", "run"], changed))
             for c in self.changes:
                 if c.diff:
                     parts.append(f"<details><summary>diff of run {esc(c.run_id)}</summary><pre>{esc(c.diff)}</pre></details>")
         if self.runs:
-            rows = [(f"{r.event_time:%Y-%m-%d %H:%M}", r.state, r.run_id, r.error_message or "") for r in self.runs]
-            parts.append(f"<b>runs</b> (latest {len(self.runs)})" + _table(["time", "state", "run", "error"], rows))
+            ran = [(f"{r.event_time:%Y-%m-%d %H:%M}", r.state, r.run_id, r.error_message or "") for r in self.runs]
+            parts.append(f"<b>runs</b> (latest {len(self.runs)})" + _table(["time", "state", "run", "error"], ran))
         if self.facets:
             rows = [(k, v) for k, v in sorted(self.facets.items())]
             parts.append("<b>facets</b>" + _table(["facet", "value"], rows))
@@ -161,7 +161,7 @@ def node_details(
         facts.append(("namespace", ref.namespace))
         mine = tuple(c for c in all_changes if ref in c.datasets)
         dataset = graph.datasets.get(ref) if graph is not None else None
-        if dataset is not None:
+        if graph is not None and dataset is not None:
             versions = [v for v in dataset.versions if _in_range(v.event_time, lo, hi)]
             facts.append(("writes in range", f"{len(versions)} of {len(dataset.versions)}"))
             if dataset.aliases:

@@ -3,7 +3,7 @@ images beside the file without a browser or an image exporter."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from html import escape
 
@@ -13,7 +13,7 @@ W, H, PAD = 720, 300, 48
 COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#ff7f0e")
 
 
-def _scale(values: Sequence[float], lo_px: float, hi_px: float):
+def _scale(values: Sequence[float | None], lo_px: float, hi_px: float) -> tuple[Callable[[float], float], float, float]:
     finite = [v for v in values if v is not None]
     lo, hi = (min(finite), max(finite)) if finite else (0.0, 1.0)
     if hi == lo:

@@ -84,7 +84,7 @@ def _iceberg_source_class() -> type:
         @classmethod
         def _resolve(cls, raw_source: Any) -> IcebergDatasetSource:
             ref = parse_iceberg_uri(raw_source)
-            return cls(ref.catalog, ref.table, ref.snapshot_id)
+            return cls(ref.catalog, ref.table, _pinned(ref.snapshot_id, raw_source))
 
         def to_dict(self) -> dict[str, Any]:
             return {
@@ -100,7 +100,7 @@ def _iceberg_source_class() -> type:
             if "table" not in source_dict and "uri" in source_dict:
                 ref = parse_iceberg_uri(source_dict["uri"])
                 return cls(
-                    ref.catalog, ref.table, ref.snapshot_id, source_dict.get("catalog_properties")
+                    ref.catalog, ref.table, _pinned(ref.snapshot_id, ref.uri), source_dict.get("catalog_properties")
                 )
             return cls(
                 source_dict["catalog"],
@@ -123,13 +123,19 @@ def _iceberg_source_class() -> type:
     return IcebergDatasetSource
 
 
+def _pinned(snapshot_id: int | None, uri: str) -> int:
+    if snapshot_id is None:
+        raise ValueError(f"{uri!r} names no snapshot; an Iceberg dataset source is one snapshot")
+    return snapshot_id
+
+
 def register_sources() -> None:
     """Register mlobs_notebook's dataset sources with MLflow (safe to call any number of times)."""
     from mlflow.data.dataset_source_registry import _dataset_source_registry
 
     cls = _iceberg_source_class()
     if cls not in _dataset_source_registry.sources:
-        _dataset_source_registry.register(cls)
+        _dataset_source_registry.register(cls)  # type: ignore[arg-type]  # MLflow registers the class
 
 
 def __getattr__(name: str) -> Any:

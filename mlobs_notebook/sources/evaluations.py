@@ -61,7 +61,10 @@ def metric_series(
             history = client.get_metric_history(run_id, metric)
             rows = [(from_epoch_ms(m.timestamp), float(m.value), run_id, int(m.step)) for m in history]
         else:
-            experiment_ids = [experiment_id(client, uri, experiment) if experiment else record.experiment_id]
+            found = experiment_id(client, uri, experiment) if experiment else record.experiment_id
+            if found is None:
+                raise InputError(f"{record.uri} names no experiment; pass experiment= (--experiment)")
+            experiment_ids = [found]
             rows = []
             for run in _search_all(client, experiment_ids, filter_string, metric):
                 value = run.data.metrics.get(metric)
@@ -121,8 +124,8 @@ def promotion_candidates(
         }
         for run in runs
     ]
-    schema = {"run_id": pl.String, "run_name": pl.String, "value": pl.Float64,
-              "improvement": pl.Float64, "start_time": pl.Datetime("us", "UTC"), "status": pl.String}
+    schema = {"run_id": pl.String(), "run_name": pl.String(), "value": pl.Float64(),
+              "improvement": pl.Float64(), "start_time": pl.Datetime("us", "UTC"), "status": pl.String()}
     return pl.DataFrame(rows, schema=schema).sort(
         ["improvement", "run_id"], descending=[True, False]
     )

@@ -306,14 +306,15 @@ def _describe(record: ModelVersionRecord) -> str:
 
 def model_inputs(model: ModelVersionRecord) -> tuple[str, ...] | None:
     """The model's input columns from its logged signature (the MLmodel file, never the pickle)."""
-    if not getattr(model, "logged_model_id", None):
+    model_id = model.logged_model_id
+    if not model_id:
         return None
     try:
         import mlflow
         from mlflow.models import Model
         from mlflow.tracking import MlflowClient
 
-        logged = MlflowClient(model.tracking_uri).get_logged_model(model.logged_model_id)
+        logged = MlflowClient(model.tracking_uri).get_logged_model(model_id)
         path = mlflow.artifacts.download_artifacts(
             artifact_uri=logged.artifact_location.rstrip("/") + "/MLmodel",
             tracking_uri=model.tracking_uri,

@@ -52,12 +52,12 @@ def _scan_files(uri: str, path: Path) -> pl.LazyFrame:
         raise SourceUnreadable(
             f"cannot read {uri}: the folder {path} holds no .parquet or .csv files"
         )
-    fmt = _FILE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
+    file_format = _FILE_FORMATS.get(path.suffix.lower())
+    if file_format is None:
         raise SourceUnreadable(
             f"cannot read {uri}: {path.name} is neither parquet nor CSV (by its extension)"
         )
-    return _scan_format(uri, fmt, [path])
+    return _scan_format(uri, file_format, [path])
 
 
 def _scan_format(uri: str, fmt: str, files: list[Any]) -> pl.LazyFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 import polars as pl
 
@@ -23,7 +24,7 @@ ISO_FORMATS: tuple[str, ...] = (
     "%Y-%m-%d %H:%M",
     "%Y-%m-%d",
 )
-_EPOCH = {"epoch_s": "s", "epoch_ms": "ms", "epoch_us": "us"}
+_EPOCH: dict[str, Literal["s", "ms", "us"]] = {"epoch_s": "s", "epoch_ms": "ms", "epoch_us": "us"}
 _OFFSET = re.compile(r"([+-]\d\d):?(\d\d)$")
 _SAMPLE_ROWS = 2_000
 
@@ -88,7 +89,7 @@ def read_time_column(
     if time_format in _EPOCH:
         if not dtype.is_integer():
             raise InputError(f"time column {column!r} is {dtype}; time_format={time_format!r} needs integers")
-        expr = pl.from_epoch(raw, time_unit=_EPOCH[time_format]).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")  # type: ignore[arg-type]
+        expr = pl.from_epoch(raw, time_unit=_EPOCH[time_format]).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
         zone = "UTC"
     elif isinstance(dtype, pl.Datetime):
         zone = dtype.time_zone or "UTC"
@@ -103,7 +104,7 @@ def read_time_column(
         text_format = time_format or _iso_format(column, sample)
         text = raw.cast(pl.String).str.strip_chars()
         parsed = text.str.strptime(pl.Datetime("us"), text_format, strict=False)
-        offsets = sorted({_offset(v) for v in sample} - {None}) if "z" in text_format.lower() else []
+        offsets = sorted({o for v in sample if (o := _offset(v)) is not None}) if "z" in text_format.lower() else []
         if "%z" in text_format or "%:z" in text_format or text_format.endswith("Z"):
             zone = "UTC"
             if text_format.endswith("Z"):

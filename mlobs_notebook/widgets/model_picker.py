@@ -167,8 +167,8 @@ class ModelPicker(Panel):
                     ("run", r.run_id), ("registered", r.creation_time.isoformat() if r.creation_time else "")]  # fmt: skip
             parts.append(html_table(["", ""], rows))
         if self.datasets:
-            rows = [(d.name, d.context or "", d.source_type, d.uri, _snapshot(d), d.digest) for d in self.datasets]
-            parts.append("<b>training data</b>" + html_table(["dataset", "context", "type", "source", "snapshot", "digest"], rows))
+            inputs = [(d.name, d.context or "", d.source_type, d.uri, _snapshot(d), d.digest) for d in self.datasets]
+            parts.append("<b>training data</b>" + html_table(["dataset", "context", "type", "source", "snapshot", "digest"], inputs))
         if self.error:
             parts.append(f"<p style='color:#b00'>{html.escape(self.error)}</p>")
         return "\n".join(parts)

@@ -25,7 +25,7 @@ try:  # orjson decodes events several times faster; json is the fallback
     from orjson import JSONDecodeError as _DecodeError
     from orjson import loads as _loads
 except ImportError:  # pragma: no cover - orjson is a declared dependency
-    _loads = json.loads
+    _loads = json.loads  # type: ignore[assignment]
     _DecodeError = ValueError  # type: ignore[assignment,misc]
 
 RawItem = tuple[str, int | None, Any, str | None]

@@ -55,8 +55,10 @@ def marquez_to_events(obj: Any) -> list[dict[str, Any]]:
         if not isinstance(node, dict):
             events.append({"_invalid": "Marquez node is not an object"})
             continue
-        kind, data = node.get("type"), node.get("data") if isinstance(node.get("data"), dict) else {}
-        node_id = node.get("id") if isinstance(node.get("id"), str) else ""
+        kind = node.get("type")
+        raw_data, raw_id = node.get("data"), node.get("id")
+        data: dict[str, Any] = raw_data if isinstance(raw_data, dict) else {}
+        node_id: str = raw_id if isinstance(raw_id, str) else ""
         if kind == "DATASET":
             events.append(_dataset_event(node_id, data))
         elif kind == "JOB":

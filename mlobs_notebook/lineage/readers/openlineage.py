@@ -283,7 +283,7 @@ def parse_event(obj: Any, *, source: str, line: int | None, problems: list[Probl
         raise EventError(f"unknown eventType {event_type!r}")
     return make(
         RunEvent,
-        event_type=event_type.upper(),  # type: ignore[arg-type]
+        event_type=event_type.upper(),
         event_time=event_time,
         run_id=run_id.lower() if not placeholder else run_id,
         job=job,
