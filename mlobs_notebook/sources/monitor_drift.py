@@ -32,13 +32,25 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from mlobs_notebook.drift import DriftReport, get_statistic
+from mlobs_notebook.drift import DriftReport, get_statistic, statistic_names
 from mlobs_notebook.drift.assemble import bins_schema, table_schema
-from mlobs_notebook.drift.databricks import DIRECT_STATISTICS, DRIFT_METRICS_SCHEMA, PROFILE_METRICS_SCHEMA, TEST_STATISTICS
+from mlobs_notebook.drift.databricks import (
+    DIRECT_STATISTICS,
+    DRIFT_METRICS_SCHEMA,
+    PROFILE_METRICS_SCHEMA,
+    TEST_STATISTICS,
+)
 from mlobs_notebook.drift.profile import PROFILE_SCHEMA
 from mlobs_notebook.drift.thresholds import judge, resolve_thresholds
 from mlobs_notebook.errors import UnknownColumn
-from mlobs_notebook.sources.monitor_tables import DOCS, check_columns, parse_slice, read_table, select_rows, utc_window
+from mlobs_notebook.sources.monitor_tables import (
+    DOCS,
+    check_columns,
+    parse_slice,
+    read_table,
+    select_rows,
+    utc_window,
+)
 from mlobs_notebook.times import Granularity
 
 __all__ = ["read_drift_metrics"]
@@ -96,7 +108,7 @@ def read_drift_metrics(
     table, levels, judged_notes = _judge(table, thresholds)
     notes += judged_notes
     notes.append("no bins: the drift metrics table holds no distributions, so no histograms")
-    statistics = tuple(s for s in _registry_names() if table[s].drop_nulls().len())
+    statistics = tuple(s for s in statistic_names() if table[s].drop_nulls().len())
     empty_profile = pl.DataFrame(schema={"source": pl.String, "window_start": pl.Datetime("us", zone),
                                          "window_end": pl.Datetime("us", zone), **PROFILE_SCHEMA})
     return DriftReport(
@@ -104,12 +116,6 @@ def read_drift_metrics(
         profile=profile if profile is not None else empty_profile,
         notes=tuple(notes), granularity=picked.granularity, zone=zone, statistics=statistics, thresholds=levels,
     )
-
-
-def _registry_names() -> list[str]:
-    from mlobs_notebook.drift import statistic_names
-
-    return statistic_names()
 
 
 def _local(column: str, zone: str) -> pl.Expr:
@@ -143,7 +149,7 @@ def _table(rows: pl.DataFrame, step: Granularity | None, zone: str) -> pl.DataFr
 def _kinds(table: pl.DataFrame) -> pl.Series:
     kinds: dict[str, str] = {}
     for (column,), rows in table.group_by("column_name"):
-        spark = (rows["data_type"].drop_nulls().first() or "").lower()
+        spark = str(rows["data_type"].drop_nulls().first() or "").lower()
         if any(rows[s].drop_nulls().len() for s in _NUMERIC_STATS):
             kinds[str(column)] = "numeric"
         elif any(rows[s].drop_nulls().len() for s in _CATEGORICAL_STATS):
@@ -165,17 +171,17 @@ def _judge(table: pl.DataFrame, thresholds: Mapping[str, Any] | None) -> tuple[p
         if thresholds is None and not rows["population_stability_index"].drop_nulls().len():
             fallback = next((s for s in FALLBACK if rows[s].drop_nulls().len()), None)
             if fallback is not None:
-                statistic = get_statistic(fallback)
-                mine = levels[column] = {fallback: (statistic.warn_threshold, statistic.drift_threshold)}
+                rule = get_statistic(fallback)
+                mine = levels[column] = {fallback: (rule.warn_threshold, rule.drift_threshold)}
                 fell_back.setdefault(fallback, []).append(column)
         values = {name: rows[name].cast(pl.Float64).fill_null(np.nan).to_numpy() for name in mine}
         drifted, status = judge(values, mine, rows.height)
         parts.append(rows.with_columns(drifted=pl.Series(drifted, dtype=pl.Boolean), status=pl.Series(status, dtype=pl.String)))
-    for statistic, names in fell_back.items():
-        s = get_statistic(statistic)
-        rule = f"{'<' if not s.higher_is_drift else '>='} {s.drift_threshold}"
-        notes.append(f"no PSI in the table for {', '.join(names)} (Databricks computes it for numeric columns): "
-                     f"judged by {statistic} {rule}")
+    for name, judged in fell_back.items():
+        used = get_statistic(name)
+        sign = "<" if not used.higher_is_drift else ">="
+        notes.append(f"no PSI in the table for {', '.join(judged)} (Databricks computes it for numeric columns): "
+                     f"judged by {name} {sign} {used.drift_threshold}")
     table = pl.concat(parts) if parts else table
     return table, levels, notes
 
@@ -197,7 +203,7 @@ def _profile(
     both = pl.concat([base.with_columns(source=pl.lit("baseline")), picked.rows.with_columns(source=pl.lit("current"))],
                      how="diagonal_relaxed")
 
-    def column(name: str, dtype: pl.DataType) -> pl.Expr:
+    def column(name: str, dtype: Any) -> pl.Expr:
         return pl.col(name).cast(dtype) if name in both.columns else pl.lit(None, dtype)
 
     nulls = column("num_nulls", pl.Int64)

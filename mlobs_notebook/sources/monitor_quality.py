@@ -29,7 +29,13 @@ import polars as pl
 
 from mlobs_notebook.drift.databricks import PROFILE_METRICS_SCHEMA, TABLE_COLUMN
 from mlobs_notebook.errors import InputError, UnknownMetric
-from mlobs_notebook.sources.monitor_tables import check_columns, parse_slice, read_table, select_rows, utc_window
+from mlobs_notebook.sources.monitor_tables import (
+    check_columns,
+    parse_slice,
+    read_table,
+    select_rows,
+    utc_window,
+)
 from mlobs_notebook.times import Granularity
 
 __all__ = ["QUALITY_COLUMNS", "QualitySeries", "read_quality_series"]

@@ -22,7 +22,9 @@ Columns outside the documented schema are ignored; a missing required column is 
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +32,18 @@ from typing import Any
 
 import polars as pl
 
-from mlobs_notebook.errors import InputError, MissingDependency, SourceUnreadable, UnknownColumn
+from mlobs_notebook.errors import (
+    InputError,
+    MissingDependency,
+    OutputUnwritable,
+    SourceUnreadable,
+    UnknownColumn,
+)
 from mlobs_notebook.times import Granularity
 
 __all__ = [
-    "MonitorRows", "check_columns", "databricks_granularity", "model_id_column", "parse_slice", "read_table",
-    "select_rows", "utc_window",
+    "MonitorRows", "check_columns", "check_new_table", "databricks_granularity", "model_id_column", "parse_slice",
+    "read_table", "select_rows", "utc_window", "write_table",
 ]
 
 DOCS = "https://docs.databricks.com/aws/en/data-governance/unity-catalog/data-quality-monitoring/data-profiling/monitor-output"
@@ -69,6 +77,44 @@ def read_table(path: str | Path, what: str) -> pl.DataFrame:
         return pl.read_parquet(files)
     except Exception as exc:
         raise SourceUnreadable(f"cannot read the {what} table {location} as parquet: {exc}") from exc
+
+
+def check_new_table(path: str | Path) -> Path:
+    """The absolute path of a table to create; :class:`OutputUnwritable` when something is there
+    or its folder cannot be written."""
+    target = Path(path).expanduser().absolute()
+    if target.exists():
+        raise OutputUnwritable(f"{target} already exists; choose a new path for the table")
+    parent = next(p for p in target.parents if p.exists())
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputUnwritable(f"cannot write {target}: {parent} is not a writable folder")
+    return target
+
+
+def write_table(frame: pl.DataFrame, path: str | Path) -> Path:
+    """``frame`` as a new table at ``path``: a parquet file when it ends in ``.parquet``, else a
+    Delta table (deltalake). Written beside it and moved into place: nothing half-written stays."""
+    target = check_new_table(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.writing-{os.getpid()}")
+    try:
+        if target.suffix == ".parquet":
+            frame.write_parquet(staging)
+        else:
+            try:
+                from deltalake import write_deltalake
+            except ImportError as exc:
+                raise MissingDependency("deltalake", "delta", f"Writing the Delta table {target}") from exc
+            write_deltalake(str(staging), frame.to_arrow())
+        os.replace(staging, target)
+    except OSError as exc:
+        raise OutputUnwritable(f"cannot write {target}: {exc}") from exc
+    finally:
+        if staging.is_dir():
+            shutil.rmtree(staging, ignore_errors=True)
+        elif staging.exists():
+            staging.unlink()
+    return target
 
 
 def parquet_files(folder: Path) -> list[Path]:
@@ -106,8 +152,8 @@ def databricks_granularity(text: str) -> Granularity | None:
 def utc_window(frame: pl.DataFrame, column: str, what: str, path: str | Path) -> pl.DataFrame:
     """``column``'s struct ``start``/``end`` as aware UTC ``__start``/``__end`` columns."""
     dtype = frame.schema[column]
-    fields = {f.name for f in dtype.fields} if isinstance(dtype, pl.Struct) else set()
-    if not {"start", "end"} <= fields:
+    fields = {f.name: f.dtype for f in dtype.fields} if isinstance(dtype, pl.Struct) else {}
+    if not {"start", "end"} <= fields.keys():
         raise InputError(
             f"{path}: the {what} table's {column!r} column must be a struct of 'start' and 'end' "
             f"timestamps, as Databricks writes it; it is {dtype}"
@@ -115,7 +161,7 @@ def utc_window(frame: pl.DataFrame, column: str, what: str, path: str | Path) ->
     out = []
     for part in ("start", "end"):
         value = pl.col(column).struct.field(part)
-        kind = dtype.to_schema()[part]
+        kind = fields[part]
         if isinstance(kind, pl.Datetime) and kind.time_zone is None:
             value = value.dt.replace_time_zone("UTC")
         elif not isinstance(kind, pl.Datetime):

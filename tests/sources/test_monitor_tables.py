@@ -12,7 +12,15 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
-from databricks_tables import CLASSIFICATION, DRIFT_METRICS, PROFILE_METRICS, REGRESSION, WINDOW, table, write
+from databricks_tables import (
+    CLASSIFICATION,
+    DRIFT_METRICS,
+    PROFILE_METRICS,
+    REGRESSION,
+    WINDOW,
+    table,
+    write,
+)
 from polars.testing import assert_frame_equal
 
 from mlobs_notebook.drift import compute_drift

@@ -43,7 +43,14 @@ from typing import Any
 
 import polars as pl
 
-from mlobs_notebook.lineage.model import JOB_SETTINGS_FACET, DatasetIO, DatasetRef, JobEvent, JobRef, RunEvent
+from mlobs_notebook.lineage.model import (
+    JOB_SETTINGS_FACET,
+    DatasetIO,
+    DatasetRef,
+    JobEvent,
+    JobRef,
+    RunEvent,
+)
 from mlobs_notebook.lineage.naming import UNITY_CATALOG, candidates
 from mlobs_notebook.lineage.readers.openlineage import dataset_from_facets
 from mlobs_notebook.lineage.readers.system_tables import SystemTables
@@ -85,7 +92,8 @@ def iter_system_tables(found: SystemTables) -> Iterator[RawItem]:
         facets = versions.at((ws, owner), start) if start is not None else {}
         source = run_source if run else label
         if run is None:
-            yield source, None, _event("OTHER", seen, run_id, job, {}, facets, inputs, outputs, source), None
+            if seen is not None:  # lineage rows without an event time say nothing of when
+                yield source, None, _event("OTHER", seen, run_id, job, {}, facets, inputs, outputs, source), None
             continue
         yield source, None, _event("START", run["start"], run_id, job, {}, facets, {}, {}, source), None
         state = RESULT_STATES.get(run["result_state"] or "", "RUNNING" if run["result_state"] is None else "OTHER")
