@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from mlobs_notebook.drift import DriftReport
-from mlobs_notebook.errors import InputError
+from mlobs_notebook.errors import InputError, UnknownColumn
 from mlobs_notebook.investigation.features import choose_features
 from mlobs_notebook.records import ModelVersionRecord
 from mlobs_notebook.times import Granularity, to_utc
@@ -65,6 +65,10 @@ def monitored_drift(
         report = read_drift_metrics(drift_metrics, granularity=granularity, slice=slice, thresholds=thresholds,
                                     profile_metrics=profile_metrics)
     monitored = report.table["column_name"].unique(maintain_order=True).to_list()
+    absent = [c for c in columns or () if c not in monitored]
+    if absent:
+        raise UnknownColumn(f"column(s) {', '.join(absent)} are not in the drift metrics table {source}; "
+                            f"it monitors: {', '.join(monitored)}")
     shape = pl.LazyFrame(schema={**dict.fromkeys(monitored, pl.Float64), time_column: pl.Datetime("us", "UTC")})
     inputs = model_inputs(record) if columns is None else None
     features, notes = choose_features(shape, shape, time_column, columns, inputs, exclude)

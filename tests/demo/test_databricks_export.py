@@ -5,12 +5,15 @@ quality series each give the same verdict and the same suspect run as the OpenLi
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import jsonschema
 import polars as pl
 import pytest
 from investigation_cache import demo_investigation
 from polars.testing import assert_frame_equal
 
+import mlobs_notebook
 from mlobs_notebook.cli import main
 from mlobs_notebook.demo.databricks import DatabricksExport, export_databricks
 from mlobs_notebook.errors import OutputUnwritable
@@ -32,10 +35,15 @@ def reference(demo_world):
     return inv
 
 
+SCHEMA = json.loads((Path(mlobs_notebook.__file__).parent / "schemas" / "investigation.schema.json").read_text())
+
+
 def _investigate(demo_world, capsys, *flags: str) -> dict:
     capsys.readouterr()
     assert main(["investigate", "--demo", demo_world.path, *flags, "--format", "json"]) == 0
-    return json.loads(capsys.readouterr().out)
+    payload = json.loads(capsys.readouterr().out)
+    jsonschema.validate(payload, SCHEMA, format_checker=jsonschema.FormatChecker())
+    return payload
 
 
 def _suspect(payload: dict) -> tuple[str, str, str]:
@@ -130,3 +138,18 @@ def test_quality_series_is_the_evaluations(exported, reference):
     assert_frame_equal(mine, theirs)
     one_model = read_quality_series(exported.quality_metrics, "auc", model_id="1")
     assert one_model.points.height == series.points.height
+
+
+def test_the_python_api_takes_a_report_already_read(demo_world, exported, reference):
+    from mlobs_notebook.errors import InputError
+    from mlobs_notebook.investigation import investigate
+
+    m = demo_world
+    common = {"tracking_uri": m.tracking_uri, "time_column": m.time_column, "metric": m.metric, "eval_filter": m.eval_filter}
+    report = read_drift_metrics(exported.drift_metrics, thresholds={"population_stability_index": 0.5})
+    inv = investigate(m.model, lineage=m.lineage_file, drift_metrics=report, columns=["user_session_count_7d", "plan"], **common)
+    assert inv.features == ("user_session_count_7d", "plan")
+    assert inv.snapshot_check is None and any("digest was not rechecked" in n for n in inv.notes)
+    assert inv.verdict == "pipeline_bug" and inv.diagnosis.suspects[0].run_id == reference.diagnosis.suspects[0].run_id
+    with pytest.raises(InputError, match="user_id are not in the drift metrics table .*; it monitors: "):
+        investigate(m.model, drift_metrics=exported.drift_metrics, columns=["user_id"], **common)

@@ -64,7 +64,7 @@ RESULT_STATES = {
     **dict.fromkeys(("FAILED", "ERROR", "TIMED_OUT", "TIMEDOUT", "INTERNAL_ERROR", "UPSTREAM_FAILED",
                      "SUCCESS_WITH_FAILURES"), "FAIL"),
     **dict.fromkeys(("CANCELLED", "CANCELED", "SKIPPED", "BLOCKED", "EXCLUDED", "UPSTREAM_CANCELED",
-                     "UPSTREAM_CANCELLED", "MAXIMUM_CONCURRENT_RUNS_REACHED"), "ABORT"),
+                     "UPSTREAM_CANCELLED", "MAXIMUM_CONCURRENT_RUNS_REACHED", "DISABLED"), "ABORT"),
 }  # fmt: skip
 _SETTINGS = ("name", "description", "tags", "run_as", "trigger_type")
 RawItem = tuple[str, int | None, Any, str | None]
