@@ -13,7 +13,8 @@ formerly https://docs.databricks.com/en/lakehouse-monitoring/monitor-output.html
 - After a monitor's configuration changes, a window can hold rows of two ``monitor_version``\\ s:
   the latest version's row is kept.
 - ``granularity`` is Databricks' spelling (``'1 hour'``, ``'1 day'``, ``'1 week'``, ``'1 month'``,
-  ``'1 year'``); ``'5 minutes'`` and ``'30 minutes'`` are finer than a window here can be.
+  ``'1 year'``, per the monitor API; the data-quality API's ``AGGREGATION_GRANULARITY_1_DAY`` is
+  read too); ``'5 minutes'`` and ``'30 minutes'`` are finer than a window here can be.
 - Windows are UTC timestamps (a Spark parquet export may write naive INT96: read as UTC).
 
 Columns outside the documented schema are ignored; a missing required column is an
@@ -138,7 +139,8 @@ def check_columns(frame: pl.DataFrame, required: Iterable[str], what: str, path:
 def databricks_granularity(text: str) -> Granularity | None:
     """A Granularity from Databricks' spelling (``'1 day'``, ``'2 weeks'``; a year is 12 months);
     None for minutes, which no window here is finer than an hour can hold."""
-    match = _GRANULARITY.match(text)
+    # the data-quality API names them AGGREGATION_GRANULARITY_1_DAY; what it writes is undocumented
+    match = _GRANULARITY.match(re.sub(r"^AGGREGATION_GRANULARITY_", "", text.strip(), flags=re.I).replace("_", " "))
     if match is None:
         return Granularity.parse(text)
     count, unit = int(match.group(1)), match.group(2).lower()

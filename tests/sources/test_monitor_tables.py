@@ -234,3 +234,14 @@ def test_window_struct_must_have_start_and_end(tmp_path):
              "drift_type": "BASELINE", "population_stability_index": 0.1}]  # fmt: skip
     with pytest.raises(InputError, match="'window' column must be a struct of 'start' and 'end'"):
         read_drift_metrics(write(table(odd, rows), Path(tmp_path) / "odd", "parquet"))
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1 hour", "1h"), ("1 day", "1d"), ("2 weeks", "2w"), ("1 month", "1mo"), ("1 year", "12mo"),
+    ("AGGREGATION_GRANULARITY_1_DAY", "1d"), ("AGGREGATION_GRANULARITY_3_WEEKS", "3w"), ("5 minutes", None),
+])  # fmt: skip
+def test_granularity_spellings(text, expected):
+    from mlobs_notebook.sources.monitor_tables import databricks_granularity
+
+    found = databricks_granularity(text)
+    assert (str(found) if found is not None else None) == expected
