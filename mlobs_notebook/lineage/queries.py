@@ -235,7 +235,7 @@ def changes(
             if not definition.is_empty():
                 if previous is not None and previous != definition:
                     diff = "".join(difflib.unified_diff(
-                        previous.text().splitlines(keepends=True), definition.text().splitlines(keepends=True),
+                        (previous.text() + "\n").splitlines(keepends=True), (definition.text() + "\n").splitlines(keepends=True),
                         fromfile=f"{job.name} (previous run)", tofile=f"{job.name} (run {run_id})",
                     ))  # fmt: skip
                     parts = [p for p in ("sql", "source_code", "source_code_location", "settings", "version")

@@ -160,6 +160,7 @@ def test_a_new_jobs_row_is_a_definition_change_of_the_first_run_under_it(graph):
     assert "job definition changed (settings, version)" in change.detail
     assert "-description: daily" in change.diff and "+description: sessions over 1 day (was 7)" in change.diff
     assert "+tags: owner=ana, team=growth" in change.diff
+    assert f"\n+-- version: {at(6, 0, 30).isoformat()}\n" in change.diff  # the version in force, on its own line
 
 
 def test_failures_aborts_and_task_changes(graph):

@@ -50,11 +50,13 @@ _PARTITION = re.compile(r"^[^=/]+=[^/]*$")
 
 @dataclass
 class SystemTables:
-    """The recognised tables of a folder, by kind (each a list of ``(path, frame)``), and the
-    tables left out with the reason."""
+    """The recognised tables of a folder, by kind (each a list of ``(path, frame)``), the tables
+    that are no system table export (``skipped``, with the reason: problems of the load), and the
+    system tables not read (``left_out``)."""
 
     tables: dict[str, list[tuple[Path, pl.DataFrame]]] = field(default_factory=dict)
     skipped: list[tuple[Path, str]] = field(default_factory=list)
+    left_out: list[Path] = field(default_factory=list)
 
     def frames(self, kind: str) -> list[tuple[Path, pl.DataFrame]]:
         return self.tables.get(kind, [])
@@ -72,8 +74,8 @@ def find_system_tables(folder: Path) -> SystemTables:
         if kind is None:
             found.skipped.append((location, f"not a Unity Catalog system table export (columns: {', '.join(schema)})"))
             continue
-        if kind == "job_task_run_timeline":
-            found.skipped.append((location, "system.lakeflow.job_task_run_timeline: job runs (job_run_timeline) are read instead"))
+        if kind == "job_task_run_timeline":  # job runs (job_run_timeline) carry the outcome
+            found.left_out.append(location)
             continue
         _require(kind, schema, location)
         found.tables.setdefault(kind, []).append((location, _read(location, files)))

@@ -55,9 +55,8 @@ from mlobs_notebook.lineage.naming import UNITY_CATALOG, candidates
 from mlobs_notebook.lineage.readers.openlineage import dataset_from_facets
 from mlobs_notebook.lineage.readers.system_tables import SystemTables
 
-__all__ = ["UNITY_CATALOG_NAMESPACE", "iter_system_tables"]
+__all__ = ["RESULT_STATES", "iter_system_tables"]
 
-UNITY_CATALOG_NAMESPACE = UNITY_CATALOG
 PRODUCER = "https://github.com/mlobs/mlobs_notebook/tree/main/mlobs_notebook/lineage/readers/unity_catalog.py"
 RESULT_STATES = {
     **dict.fromkeys(("SUCCEEDED", "SUCCESS"), "COMPLETE"),
@@ -74,8 +73,7 @@ Key = tuple[str, str, str]  # (workspace, owner, run id)
 def iter_system_tables(found: SystemTables) -> Iterator[RawItem]:
     """Events (and problems, as reasons) from the recognised tables of a folder."""
     for path, reason in found.skipped:
-        if "job_task_run_timeline" not in reason:
-            yield str(path), None, None, reason
+        yield str(path), None, None, reason
     lineage = _lineage(found)
     runs, run_source, problems = _runs(found)
     yield from problems
@@ -97,7 +95,7 @@ def iter_system_tables(found: SystemTables) -> Iterator[RawItem]:
             continue
         yield source, None, _event("START", run["start"], run_id, job, {}, facets, {}, {}, source), None
         state = RESULT_STATES.get(run["result_state"] or "", "RUNNING" if run["result_state"] is None else "OTHER")
-        run_facets = {}
+        run_facets: dict[str, Any] = {}
         if state in ("FAIL", "ABORT"):
             message = f"result_state {run['result_state']}" + (f", termination_code {run['termination_code']}" if run["termination_code"] else "")
             run_facets["errorMessage"] = {"message": message, "programmingLanguage": "unknown"}
@@ -260,10 +258,10 @@ def _io(lineage: pl.DataFrame) -> dict[Key, tuple[dict, dict, datetime | None]]:
 def _dataset(full_name: str | None, path: str | None) -> tuple[DatasetRef, dict[str, Any]] | None:
     found = candidates(path) if path else []
     if found:
-        facets = {"symlinks": {"identifiers": [{"namespace": UNITY_CATALOG_NAMESPACE, "name": full_name, "type": "TABLE"}]}}
+        facets = {"symlinks": {"identifiers": [{"namespace": UNITY_CATALOG, "name": full_name, "type": "TABLE"}]}}
         return found[0], facets if full_name else {}
     if full_name:
-        return DatasetRef(UNITY_CATALOG_NAMESPACE, full_name), {}
+        return DatasetRef(UNITY_CATALOG, full_name), {}
     return (DatasetRef("file", path), {}) if path else None
 
 
