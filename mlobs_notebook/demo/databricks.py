@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from mlobs_notebook.errors import OutputUnwritable
+from mlobs_notebook.errors import MissingDependency, OutputUnwritable
 
 if TYPE_CHECKING:
     from mlobs_notebook.demo.world import Manifest
@@ -101,7 +101,11 @@ def check_export_target(out_dir: str | os.PathLike, force: bool) -> Path:
 
 def _write(manifest: Manifest, inv: Investigation, root: Path) -> dict[str, str]:
     import pyarrow as pa
-    from deltalake import write_deltalake
+
+    try:
+        from deltalake import write_deltalake
+    except ImportError as exc:
+        raise MissingDependency("deltalake", "delta", "Writing the Databricks export as Delta tables") from exc
 
     from mlobs_notebook.demo.system_tables import SCHEMAS, system_table_rows
     from mlobs_notebook.lineage import load_lineage

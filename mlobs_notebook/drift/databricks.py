@@ -4,7 +4,7 @@ A monitor writes ``{output_schema}.{table}_drift_metrics`` and ``{table}_profile
 (https://docs.databricks.com/aws/en/data-governance/unity-catalog/data-quality-monitoring/data-profiling/monitor-output,
 formerly https://docs.databricks.com/en/lakehouse-monitoring/monitor-output.html). Writing ours in
 the same columns lets dashboards and alerts built on those tables read ours. Pure: polars in and out;
-``sources.monitor_tables`` reads such tables back as a :class:`~mlobs_notebook.drift.DriftReport`.
+``sources.monitor_drift`` reads such tables back as a :class:`~mlobs_notebook.drift.DriftReport`.
 
 How each column was confirmed (the docs' schema section could not be read in full; see the notes
 beside the code in ``DRIFT_METRICS_SCHEMA``):
