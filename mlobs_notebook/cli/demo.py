@@ -25,31 +25,49 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--scenario", default="pipeline_bug", metavar="NAME", help="pipeline_bug (default), data_drift, model_drift or healthy")
     parser.add_argument("--force", action="store_true", help="replace a world already in DIR")
     parser.add_argument("--build-only", action="store_true", help="build the world and print its summary; do not investigate")
+    parser.add_argument("--export-databricks", metavar="DIR",
+                        help="also write the world's drift as Databricks monitor tables and its lineage as Unity Catalog "
+                             "system table exports (Delta) into DIR; a world already in --out is reused unless --force")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from mlobs_notebook.demo import build_world, get_scenario
-    from mlobs_notebook.demo.world import check_target
+    from pathlib import Path
+
+    from mlobs_notebook.demo import Manifest, build_world, get_scenario
+    from mlobs_notebook.demo.databricks import check_export_target, export_databricks
+    from mlobs_notebook.demo.world import MANIFEST, check_target
 
     # fail on bad input before saying anything or touching the folder
     get_scenario(args.scenario)
     if args.days < 21:
         raise InputError(f"--days must be at least 21 (training, onset and impact); got {args.days}")
-    check_target(args.out, args.force)
-    print(f"Building the demo world ({args.scenario}, seed {args.seed}, {args.days} days) in {args.out} ...", flush=True)
-    manifest = build_world(
-        args.out, seed=args.seed, days=args.days, scenario=args.scenario, force=args.force
-    )
-    print(summary(manifest))
+    export = args.export_databricks
+    if export:
+        check_export_target(export, args.force)
+    if export and (Path(args.out) / MANIFEST).exists() and not args.force:
+        manifest = Manifest.load(args.out)
+        print(f"Using the demo world in {manifest.path} ({manifest.scenario}; --force rebuilds it)", flush=True)
+    else:
+        check_target(args.out, args.force)
+        print(f"Building the demo world ({args.scenario}, seed {args.seed}, {args.days} days) in {args.out} ...", flush=True)
+        manifest = build_world(
+            args.out, seed=args.seed, days=args.days, scenario=args.scenario, force=args.force
+        )
+        print(summary(manifest))
     sys.stdout.flush()
-    if args.build_only:
+    if args.build_only and not export:
         return 0
-    return investigate_world(manifest)
+    inv = investigate_world(manifest)
+    if export:
+        written = export_databricks(manifest, inv, export, force=args.force)
+        print(export_summary(manifest, written))
+    return 0
 
 
-def investigate_world(manifest) -> int:
-    """The main job on the demo world: investigate, print the verdict, write the postmortem."""
+def investigate_world(manifest):
+    """The main job on the demo world: investigate, print the verdict, write the postmortem;
+    returns the Investigation."""
     from pathlib import Path
 
     from mlobs_notebook.investigation import investigate
@@ -65,7 +83,23 @@ def investigate_world(manifest) -> int:
     print(text_summary(inv))
     print(f"\nVerdict: {inv.verdict} (expected for this scenario: {manifest.expected_verdict})")
     print(f"Postmortem: {report}")
-    return 0
+    return inv
+
+
+def export_summary(manifest, written) -> str:
+    return "\n".join([
+        f"\nDatabricks export written to {written.path}:",
+        f"  drift metrics     {written.drift_metrics}",
+        f"  profile metrics   {written.profile_metrics}",
+        f"  model quality     {written.quality_metrics} (InferenceLog, roc_auc_score)",
+        f"  system tables     {written.system_tables} (access/table_lineage, access/column_lineage, "
+        "lakeflow/jobs, lakeflow/job_tasks, lakeflow/job_run_timeline)",
+        "Investigate from them:",
+        f"  mlobs investigate --demo {manifest.path} --drift-metrics {written.drift_metrics}",
+        f"  mlobs investigate --demo {manifest.path} --lineage {written.system_tables}",
+        f"  mlobs investigate --demo {manifest.path} --drift-metrics {written.drift_metrics} "
+        f"--profile-metrics {written.quality_metrics} --lineage {written.system_tables}",
+    ])
 
 
 def summary(manifest) -> str:

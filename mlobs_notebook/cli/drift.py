@@ -41,7 +41,11 @@ def add_parser(subparsers: Any) -> None:
                         help="how a text time column is written, e.g. '%%m/%%d/%%Y %%H:%%M' (default: ISO 8601 only)")
     parser.add_argument("--columns", metavar="A,B",
                         help="compare only these columns (comma-separated; default: every column but id columns)")
-    parser.add_argument("--format", choices=("json", "table"), default="json", help="output format (default json)")
+    parser.add_argument("--format", choices=("json", "table", "databricks"), default="json",
+                        help="output format (default json); databricks: the drift table in the schema of a Databricks "
+                             "monitor's {table}_drift_metrics, written to --out")
+    parser.add_argument("--out", metavar="PATH",
+                        help="with --format databricks: a Delta table folder to create, or a .parquet file")
     parser.set_defaults(run=run)
 
 
@@ -53,7 +57,16 @@ def _load(uri: str) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from mlobs_notebook.drift import compute_drift
+    from mlobs_notebook.errors import InputError
     from mlobs_notebook.investigation.features import is_id_column
+
+    if (args.format == "databricks") != bool(args.out):
+        raise InputError("--format databricks writes a table: give it --out PATH (a Delta folder or a .parquet file); "
+                         "--out goes only with --format databricks")
+    if args.out:
+        from mlobs_notebook.sources.monitor_tables import check_new_table
+
+        check_new_table(args.out)
 
     baseline, current = _load(args.baseline), _load(args.current)
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
@@ -77,7 +90,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"mlobs drift: schema: {finding.column}: {finding.detail}", file=sys.stderr)
     for note in report.notes:
         print(f"mlobs drift: note: {note}", file=sys.stderr)
-    if args.format == "json":
+    if args.format == "databricks":
+        from mlobs_notebook.sources.monitor_tables import write_table
+
+        frame = report.to_databricks_drift_metrics()
+        print(f"{write_table(frame, args.out)}: {frame.height} rows of Databricks drift metrics", file=sys.stderr)
+    elif args.format == "json":
         json.dump({"rows": report.to_rows()}, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     else:

@@ -30,11 +30,18 @@ def add_parser(subparsers) -> None:
                         help="window size: hours, days, weeks or calendar months, e.g. 1h, 6h, 1d, 1w, 1mo (default: 1d)")
     parser.add_argument("--time-format", metavar="FORMAT",
                         help="how a text time column is written, e.g. '%%m/%%d/%%Y %%H:%%M' (default: ISO 8601 only)")
-    parser.add_argument("--lineage", metavar="PATH_OR_URL", help="OpenLineage JSON Lines file, folder or Marquez lineage URL")
+    parser.add_argument("--lineage", metavar="PATH_OR_URL",
+                        help="OpenLineage JSON Lines file, folder or Marquez lineage URL, or a folder of Unity Catalog "
+                             "system table exports (system.access.*_lineage, system.lakeflow.*)")
     parser.add_argument("--lineage-dataset", metavar="NAMESPACE/NAME", help="the feature table's OpenLineage dataset when the training source does not name it")
     parser.add_argument("--metric", default=None, help="the evaluation metric (default: auc)")
     parser.add_argument("--eval-filter", default=None, help="MLflow filter for evaluation runs (default: tags.env = 'production')")
     parser.add_argument("--columns", help="comma-separated features to compare (default: the model's signature)")
+    parser.add_argument("--drift-metrics", metavar="PATH",
+                        help="a Databricks monitor's {table}_drift_metrics export (Delta or parquet) read as the drift; nothing recomputed")
+    parser.add_argument("--profile-metrics", metavar="PATH",
+                        help="its InferenceLog {table}_profile_metrics export: the metric series (--metric names the column)")
+    parser.add_argument("--slice", metavar="KEY=VALUE", help="the monitor slice to read (default: the whole table)")
     parser.add_argument("--format", default="text", choices=("text", "json"))
     parser.add_argument("--out", metavar="REPORT", help="write the postmortem: report.html or report.md")
     parser.set_defaults(run=run)
@@ -74,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         granularity=s["granularity"], alias=s["alias"], tracking_uri=s["tracking_uri"],
         eval_filter=s["eval_filter"], lineage_dataset=args.lineage_dataset,
         columns=[c.strip() for c in args.columns.split(",")] if args.columns else None,
-        time_format=args.time_format,
+        time_format=args.time_format, drift_metrics=args.drift_metrics, profile_metrics=args.profile_metrics,
+        monitor_slice=args.slice,
     )
     written = inv.write(args.out) if args.out else None
     if args.format == "json":

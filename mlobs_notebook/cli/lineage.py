@@ -21,7 +21,7 @@ def add_parser(subparsers: Any) -> None:
     sub = parser.add_subparsers(dest="lineage_command", metavar="ACTION", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("path", metavar="PATH", help="events file, folder, saved Marquez response or Marquez URL")
+        p.add_argument("path", metavar="PATH", help="events file, folder, saved Marquez response or Marquez URL, or a folder of Unity Catalog system table exports")
         p.add_argument("--format", choices=("json", "table"), default="json", help="output format (default json)")
         p.add_argument("--strict", action="store_true", help="fail on the first malformed event instead of listing it")
         p.add_argument("--timeout", type=float, default=10, metavar="S", help="seconds to wait for a live Marquez (default 10)")

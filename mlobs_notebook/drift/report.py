@@ -120,6 +120,25 @@ class DriftReport:
             .rename({"worst": "max_population_stability_index"})
         )
 
+    def to_databricks_drift_metrics(self, *, monitor_version: int = 0) -> pl.DataFrame:
+        """The drift table in the schema of Databricks' ``{table}_drift_metrics`` (data profiling,
+        formerly Lakehouse Monitoring), so dashboards built on those tables read ours; columns and
+        their sources in :mod:`mlobs_notebook.drift.databricks`. Windows in UTC."""
+        from mlobs_notebook.drift.databricks import drift_metrics
+
+        return drift_metrics(self, monitor_version=monitor_version)
+
+    def to_databricks_profile_metrics(
+        self, *, monitor_version: int = 0, quality: pl.DataFrame | None = None,
+        model_id: tuple[str, str] | None = None,
+    ) -> pl.DataFrame:
+        """The baseline and window profiles in the schema of Databricks' ``{table}_profile_metrics``;
+        ``quality`` adds model-quality columns per window as an InferenceLog monitor writes them
+        (see :func:`mlobs_notebook.drift.databricks.profile_metrics`)."""
+        from mlobs_notebook.drift.databricks import profile_metrics
+
+        return profile_metrics(self, monitor_version=monitor_version, quality=quality, model_id=model_id)
+
     @property
     def windows(self) -> int:
         return self.table.filter(pl.col("drift_type") == "BASELINE")["window_start"].n_unique()

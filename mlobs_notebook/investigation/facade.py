@@ -60,6 +60,9 @@ def investigate(
     time_format: str | None = None,
     progress: Progress | None = None,
     lookback_days: int | None = None,
+    drift_metrics: Any = None,
+    profile_metrics: Any = None,
+    monitor_slice: Any = None,
 ) -> Investigation:
     """Investigate a model's production metric: see the module docstring.
 
@@ -71,7 +74,12 @@ def investigate(
     upstream explanation reads as data drift, and the evidence says so). ``granularity``: the
     window size (``1h``, ``1d``, ``1w``, ``1mo``); lags and lead times are counted in it.
     ``lookback``: how long before a drift onset an upstream change still explains it
-    (``lookback_days`` is its older spelling). Raises :class:`~mlobs_notebook.errors.InputError`
+    (``lookback_days`` is its older spelling). ``drift_metrics``: a Databricks monitor's
+    ``{table}_drift_metrics`` export (Delta or parquet) read as the drift, with nothing recomputed
+    and no table data read; ``profile_metrics``: its InferenceLog ``{table}_profile_metrics``,
+    read as the metric series (``metric`` names the column) in place of MLflow evaluation runs;
+    ``monitor_slice``: ``"key=value"`` of a monitor slice (default: the whole table). See
+    :mod:`mlobs_notebook.investigation.monitor`. Raises :class:`~mlobs_notebook.errors.InputError`
     subclasses naming the model, column or source at fault.
     """
     from mlobs_notebook.drift import compute_drift
@@ -92,53 +100,68 @@ def investigate(
     training = next((d for d in datasets if d.context == "training"), datasets[0])
     clock.step("model", 0.1)
 
-    check = snapshot_check(training) if _small(training) else None
-    if check is None:
-        notes.append("the training snapshot's digest was not rechecked (over 1,000,000 rows)")
-    # read once: the drift engine holds the baseline in memory anyway
-    baseline = load_snapshot(training, check_digest=False).collect().lazy()
-    baseline_columns = baseline.collect_schema().names()
-    clock.step("baseline", 0.25)
+    if drift_metrics is not None:
+        from mlobs_notebook.investigation.monitor import monitored_drift
 
-    trained_until = _latest_time(baseline, time_column, time_format) if time_column in baseline_columns else None
-    if current is None:
-        source = training.source.at_latest()
-        current_source = source.uri
-        current_frame = load_current(source, time_column, start=start, end=end)
-        if start is None and trained_until is not None:
-            parsed = read_time_column(current_frame, time_column, time_format=time_format)
-            current_frame = current_frame.filter(parsed.expr > trained_until)
-            notes.append(f"current data: {current_source} after the training data ends ({trained_until:%Y-%m-%d %H:%M} UTC)")
-    elif isinstance(current, str):
-        current_source = current
-        current_frame = load_current(current, time_column, start=start, end=end)
+        found = monitored_drift(drift_metrics, record, time_column=time_column, granularity=step_of, columns=columns,
+                                exclude=exclude, thresholds=thresholds, profile_metrics=profile_metrics, slice=monitor_slice)
+        check, trained_until, report, features = None, None, found.report, found.features
+        current_source, current_range, step_of = found.source, found.current_range, report.granularity or step_of
+        notes += found.notes
     else:
-        current_source = f"<{type(current).__name__}>"
-        current_frame = _as_lazy(current)
+        check = snapshot_check(training) if _small(training) else None
+        if check is None:
+            notes.append("the training snapshot's digest was not rechecked (over 1,000,000 rows)")
+        # read once: the drift engine holds the baseline in memory anyway
+        baseline = load_snapshot(training, check_digest=False).collect().lazy()
+        baseline_columns = baseline.collect_schema().names()
+        clock.step("baseline", 0.25)
 
-    features, feature_notes = choose_features(
-        baseline, current_frame, time_column, columns, model_inputs(record), exclude
-    )
-    notes += feature_notes
-    current_data = current_frame.select(*features, time_column).collect()
-    if current_data.height == 0:
-        raise InputError(
-            f"no current rows in {current_source} for the time range "
-            f"{start or 'after training'} .. {end or 'now'}: nothing to compare"
+        trained_until = _latest_time(baseline, time_column, time_format) if time_column in baseline_columns else None
+        if current is None:
+            source = training.source.at_latest()
+            current_source = source.uri
+            current_frame = load_current(source, time_column, start=start, end=end)
+            if start is None and trained_until is not None:
+                parsed = read_time_column(current_frame, time_column, time_format=time_format)
+                current_frame = current_frame.filter(parsed.expr > trained_until)
+                notes.append(f"current data: {current_source} after the training data ends ({trained_until:%Y-%m-%d %H:%M} UTC)")
+        elif isinstance(current, str):
+            current_source = current
+            current_frame = load_current(current, time_column, start=start, end=end)
+        else:
+            current_source = f"<{type(current).__name__}>"
+            current_frame = _as_lazy(current)
+
+        features, feature_notes = choose_features(
+            baseline, current_frame, time_column, columns, model_inputs(record), exclude
         )
-    instants = current_data.select(read_time_column(current_data, time_column, time_format=time_format).expr)
-    current_range = (_utc(instants[time_column].min()), _utc(instants[time_column].max()))
-    clock.step("current", 0.4)
+        notes += feature_notes
+        current_data = current_frame.select(*features, time_column).collect()
+        if current_data.height == 0:
+            raise InputError(
+                f"no current rows in {current_source} for the time range "
+                f"{start or 'after training'} .. {end or 'now'}: nothing to compare"
+            )
+        instants = current_data.select(read_time_column(current_data, time_column, time_format=time_format).expr)
+        current_range = (_utc(instants[time_column].min()), _utc(instants[time_column].max()))
+        clock.step("current", 0.4)
 
-    report = compute_drift(
-        baseline.select(*[f for f in features if f in baseline_columns]),
-        current_data, time_column=time_column, granularity=step_of, thresholds=thresholds,
-        time_format=time_format,
-    )
+        report = compute_drift(
+            baseline.select(*[f for f in features if f in baseline_columns]),
+            current_data, time_column=time_column, granularity=step_of, thresholds=thresholds,
+            time_format=time_format,
+        )
     zone = report.zone
     clock.step("drift", 0.6)
 
-    points = metric_series(record, metric=metric, filter_string=eval_filter, granularity=None)
+    if profile_metrics is not None:
+        from mlobs_notebook.investigation.monitor import monitored_metric
+
+        points, metric_notes = monitored_metric(profile_metrics, metric, step_of, monitor_slice)
+        notes += metric_notes
+    else:
+        points = metric_series(record, metric=metric, filter_string=eval_filter, granularity=None)
     if points.height == 0:
         raise InputError(
             f"no runs with metric {metric!r} matching {eval_filter!r} in the experiment of "

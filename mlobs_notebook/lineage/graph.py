@@ -21,14 +21,19 @@ from mlobs_notebook.lineage.merge import LineageData, Merger
 from mlobs_notebook.lineage.model import (
     Change,
     Dataset,
+    DatasetEvent,
     DatasetRef,
     Job,
+    JobEvent,
     JobRef,
     Problem,
     Run,
+    RunEvent,
     Upstream,
 )
 from mlobs_notebook.lineage.readers.openlineage import EventError, parse_event
+
+_PARSED = (RunEvent, DatasetEvent, JobEvent)
 
 
 def build_lineage(items: Iterable[tuple[str, int | None, Any, str | None]], *, strict: bool = False) -> LineageGraph:
@@ -52,7 +57,8 @@ def _build(merger: Merger, items: Iterable[tuple[str, int | None, Any, str | Non
             problems.append(Problem(source, line, error))
         else:
             try:
-                merger.add(parse_event(obj, source=source, line=line, problems=problems))
+                # readers of other shapes (Unity Catalog system tables) hand over parsed events
+                merger.add(obj if isinstance(obj, _PARSED) else parse_event(obj, source=source, line=line, problems=problems))
             except EventError as exc:
                 problems.insert(0, Problem(source, line, f"event skipped: {exc}"))
         if problems:

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mlobs_notebook.lineage.model import (
+    JOB_SETTINGS_FACET,
     TERMINAL_STATES,
     ColumnEdge,
     ColumnRef,
@@ -333,6 +334,7 @@ class Merger:
         )
         error = _dict(rf.get("errorMessage"))
         nominal = _dict(rf.get("nominalTime"))
+        settings = _dict(jf.get(JOB_SETTINGS_FACET))
         return make(
             Run,
             run_id=acc.run_id,
@@ -351,7 +353,8 @@ class Merger:
                 source_code=_str(_dict(jf.get("sourceCode")).get("sourceCode")),
                 source_code_language=_str(_dict(jf.get("sourceCode")).get("language")),
                 source_code_location=loc_text or None,
-                version=_str(location.get("version")) or _str(location.get("tag")),
+                version=_str(location.get("version")) or _str(location.get("tag")) or _str(settings.get("version")),
+                settings=_settings_text(settings.get("settings")),
             ),
             inputs=tuple(io(acc.inputs)),
             outputs=tuple(d for d in outputs if d.lifecycle != "DROP"),
@@ -375,6 +378,14 @@ class Merger:
                     break
                 top = up.root or up.parent
             runs[run_id] = replace(run, root=top)
+
+
+def _settings_text(value: Any) -> str | None:
+    """A settings mapping as sorted ``name: value`` lines (nulls left out: unknown, not changed)."""
+    if not isinstance(value, dict):
+        return None
+    lines = [f"{k}: {v}" for k, v in sorted(value.items()) if v is not None and v != ""]
+    return "\n".join(lines) or None
 
 
 def _link(value: Any) -> RunLink | None:

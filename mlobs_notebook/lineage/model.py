@@ -35,6 +35,9 @@ def make(cls: type[Any], **values: Any) -> Any:
 _DEFAULTS: dict[type, dict[str, tuple[Any, Any]]] = {}
 
 TERMINAL_STATES = frozenset({"COMPLETE", "ABORT", "FAIL"})
+JOB_SETTINGS_FACET = "mlobs_jobSettings"
+"""A custom job facet for schedulers that record a job's settings but not its code (Databricks'
+``system.lakeflow.jobs``): ``{"settings": {name: value}, "version": "<when they took effect>"}``."""
 FAILED_STATES = frozenset({"ABORT", "FAIL"})
 
 
@@ -175,9 +178,11 @@ class JobDefinition:
     source_code_language: str | None = None
     source_code_location: str | None = None
     version: str | None = None
+    settings: str | None = None
+    """The job's settings as its scheduler records them (``JOB_SETTINGS_FACET``), one per line."""
 
     def is_empty(self) -> bool:
-        return not (self.sql or self.source_code or self.source_code_location or self.version)
+        return not (self.sql or self.source_code or self.source_code_location or self.version or self.settings)
 
     def text(self) -> str:
         """The definition as diffable text, one labelled part per block."""
@@ -188,6 +193,8 @@ class JobDefinition:
             parts.append(f"-- sourceCode ({self.source_code_language or 'unknown'})\n{self.source_code}")
         if self.source_code_location:
             parts.append(f"-- sourceCodeLocation: {self.source_code_location}")
+        if self.settings:
+            parts.append(f"-- settings\n{self.settings}")
         if self.version:
             parts.append(f"-- version: {self.version}")
         return "\n".join(parts)

@@ -7,7 +7,9 @@ OpenLineage names a dataset ``(namespace, name)``:
 - local files: ``file`` + ``/abs/path`` (older producers: ``file://`` or ``file:/``);
 - databases: ``postgres://host:port`` + ``db.schema.table``;
 - Iceberg tables in this toolkit: ``iceberg://<catalog>`` + ``<namespace>.<table>``
-  (the demo world's symlink; an MLflow source ``iceberg://<catalog>/<ns>.<table>@<snapshot>``).
+  (the demo world's symlink; an MLflow source ``iceberg://<catalog>/<ns>.<table>@<snapshot>``);
+- Unity Catalog tables: ``unity-catalog`` + ``<catalog>.<schema>.<table>`` (OpenLineage's Spark
+  integration names them so; an Iceberg source of catalog ``<catalog>`` is looked up there too).
 
 Every candidate identity is looked up through the symlink map, so a symlink name finds the
 canonical dataset. A bare table name matches when exactly one dataset (or symlink) has that name.
@@ -26,6 +28,7 @@ __all__ = ["candidates", "closest_names", "match_dataset", "match_mlflow_source"
 
 Canonical = Mapping[DatasetRef, DatasetRef]
 
+UNITY_CATALOG = "unity-catalog"
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://([^/]*)(/.*)?$")
 _SCHEME_ALIASES = {"s3a": "s3", "s3n": "s3"}
 
@@ -47,7 +50,11 @@ def candidates(uri: str) -> list[DatasetRef]:
         return [DatasetRef("file", path), DatasetRef("file://", path), DatasetRef("file:", path)]
     if scheme == "iceberg":
         table = rest.lstrip("/").split("@", 1)[0]
-        return [DatasetRef(f"iceberg://{authority}", table), DatasetRef(f"iceberg://{authority}", table.replace("/", "."))]
+        # Unity Catalog's Iceberg REST catalog serves catalog <c> as Iceberg catalog <c>, its schemas
+        # as namespaces (https://docs.databricks.com/aws/en/external-access/iceberg): the same table
+        # is <c>.<schema>.<table> in Unity Catalog lineage
+        return [DatasetRef(f"iceberg://{authority}", table), DatasetRef(f"iceberg://{authority}", table.replace("/", ".")),
+                DatasetRef(UNITY_CATALOG, f"{authority}.{table.replace('/', '.')}")]
     ns = f"{scheme}://{authority}"
     rest = rest.rstrip("/")
     if rest:

@@ -236,10 +236,10 @@ def changes(
             if not definition.is_empty():
                 if previous is not None and previous != definition:
                     diff = "".join(difflib.unified_diff(
-                        previous.text().splitlines(keepends=True), definition.text().splitlines(keepends=True),
+                        (previous.text() + "\n").splitlines(keepends=True), (definition.text() + "\n").splitlines(keepends=True),
                         fromfile=f"{job.name} (previous run)", tofile=f"{job.name} (run {run_id})",
                     ))  # fmt: skip
-                    parts = [p for p in ("sql", "source_code", "source_code_location", "version")
+                    parts = [p for p in ("sql", "source_code", "source_code_location", "settings", "version")
                              if getattr(previous, p) != getattr(definition, p)]  # fmt: skip
                     found.append(Change(job, run_id, run.event_time, "job_definition",
                                         f"job definition changed ({', '.join(parts)}) against the previous run",

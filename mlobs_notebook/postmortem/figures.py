@@ -22,6 +22,13 @@ def _top(inv: Investigation) -> list[FeatureOnset]:
     return list(inv.diagnosis.drifted[:TOP_FEATURES]) or list(inv.onsets[:1])
 
 
+def _binned(inv: Investigation, top: list[FeatureOnset]) -> list[FeatureOnset]:
+    """The features whose distributions the report holds (drift read from a Databricks drift
+    metrics table has none)."""
+    names = set(inv.drift.bins["column_name"].unique().to_list())
+    return [o for o in top if o.feature in names]
+
+
 def figures(inv: Investigation) -> list[tuple[str, Any]]:
     """(caption, plotly figure) pairs: per top feature its timeline and its distributions, then
     the lineage path to the first suspect."""
@@ -40,7 +47,7 @@ def figures(inv: Investigation) -> list[tuple[str, Any]]:
                 suspects=[(s.event_time, s.job) for s in inv.diagnosis.suspects if o.feature in s.features],
             ),
         ))
-    for o in top:
+    for o in _binned(inv, top):
         label = f" ({human(o.onset, inv.granularity)})" if o.onset is not None else ""
         out.append((f"{o.feature}: baseline and current distribution{label}",
                     histogram_overlay(inv.drift, o.feature, o.onset)))
@@ -67,7 +74,8 @@ def svg_names(inv: Investigation) -> list[tuple[str, str]]:
     """(file name, caption) of the SVG figures :func:`svg_figures` makes."""
     top = _top(inv)
     names = [(f"timeline_{i}.svg", f"{o.feature}: drift and {inv.metric_name}") for i, o in enumerate(top)]
-    names += [(f"histogram_{i}.svg", f"{o.feature}: baseline and current") for i, o in enumerate(top)]
+    binned = _binned(inv, top)
+    names += [(f"histogram_{i}.svg", f"{o.feature}: baseline and current") for i, o in enumerate(top) if o in binned]
     return names
 
 
@@ -88,6 +96,8 @@ def svg_figures(inv: Investigation) -> dict[str, str]:
             markers,
         )
         rows = inv.drift.bins.filter((pl.col("column_name") == o.feature) & (pl.col("drift_type") == "BASELINE"))
+        if rows.height == 0:
+            continue
         if o.onset is not None:
             at = rows.filter(pl.col("window_start") == o.onset)
             rows = at if at.height else rows

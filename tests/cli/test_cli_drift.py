@@ -91,3 +91,31 @@ def test_the_cli_reads_parquet_and_csv_and_names_a_missing_file(files: tuple[Pat
     missing = tmp_path / "none.parquet"
     assert main(["drift", "--baseline", str(missing), "--current", str(csv)]) == 2
     assert str(missing) in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["drift_metrics.parquet", "sales_drift_metrics"])
+def test_databricks_format_writes_their_table(files: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str) -> None:
+    import pyarrow as pa
+    from databricks_tables import DRIFT_METRICS
+
+    from mlobs_notebook.sources.monitor_drift import read_drift_metrics
+
+    baseline, current = files
+    common = ["drift", "--baseline", str(baseline), "--current", str(current), "--time-column", "ts", "--granularity", "1d"]
+    assert main([*common, "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    out = tmp_path / name
+    assert main([*common, "--format", "databricks", "--out", str(out)]) == 0
+    assert "rows of Databricks drift metrics" in capsys.readouterr().err
+    written = pl.read_parquet(out) if out.suffix == ".parquet" else pl.read_delta(str(out))
+    assert written.schema == pl.DataFrame(pa.schema(DRIFT_METRICS).empty_table()).schema
+    back = read_drift_metrics(out)
+    psi = {(r["column_name"], r["drift_type"], r["window_start"]): r["population_stability_index"] for r in rows}
+    again = {(r["column_name"], r["drift_type"], r["window_start"].isoformat()): r["population_stability_index"]
+             for r in back.table.iter_rows(named=True)}
+    assert again == psi
+    assert main([*common, "--format", "databricks", "--out", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert main([*common, "--format", "databricks"]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert not list(tmp_path.glob(".*writing*"))

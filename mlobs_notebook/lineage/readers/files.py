@@ -2,12 +2,15 @@
 
 - a JSON Lines file (the file transport's append mode), read as a stream, line by line;
 - a JSON file holding one event, an array of events, or a saved Marquez lineage response;
-- a folder of such files (the file transport's one-file-per-event mode), in natural name order;
+- a folder of such files (the file transport's one-file-per-event mode), in natural name order,
+  and of Unity Catalog system table exports (Delta or parquet, recognised by their columns:
+  :mod:`~mlobs_notebook.lineage.readers.unity_catalog`), whose events come first;
 - a live Marquez lineage URL (``http(s)://host/api/v1/lineage?nodeId=...``), with a timeout;
 - an iterable of already decoded dicts.
 
 Every item comes out as ``(source, line, object, reason)``: ``reason`` is set (and ``object``
-None) when the text at that line could not be decoded.
+None) when the text at that line could not be decoded; ``object`` is a decoded dict, or an event
+already parsed (the system tables' reader builds them).
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from typing import Any
 
 from mlobs_notebook.errors import SourceUnreadable
 from mlobs_notebook.lineage.readers.marquez import is_marquez_response, marquez_to_events
+from mlobs_notebook.lineage.readers.system_tables import find_system_tables
+from mlobs_notebook.lineage.readers.unity_catalog import iter_system_tables
 
 try:  # orjson decodes events several times faster; json is the fallback
     from orjson import JSONDecodeError as _DecodeError
@@ -40,7 +45,11 @@ def iter_source(source: Any, *, timeout: float = 10) -> Iterator[RawItem]:
     if isinstance(source, str | Path):
         path = Path(source).expanduser()
         if path.is_dir():
-            files = sorted((p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in _SUFFIXES), key=_natural)
+            tables = find_system_tables(path)
+            if tables or tables.skipped:
+                yield from iter_system_tables(tables)
+            files = sorted((p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in _SUFFIXES
+                            and not _in_table_metadata(p.relative_to(path))), key=_natural)
             for f in files:
                 yield from _from_file(f)
             return
@@ -59,6 +68,11 @@ def iter_source(source: Any, *, timeout: float = 10) -> Iterator[RawItem]:
             yield from _expand("<events>", i, obj)
         return
     raise SourceUnreadable(f"cannot read lineage from a {type(source).__name__}")
+
+
+def _in_table_metadata(relative: Path) -> bool:
+    """Whether a file is a Delta table's log (JSON, not events) or under a hidden folder."""
+    return any(part == "_delta_log" or part.startswith(".") for part in relative.parts[:-1])
 
 
 def _natural(p: Path) -> list[Any]:
