@@ -104,7 +104,7 @@ def _execute(nb: Any, source: Path, timeout: int, kernel: str | None) -> None:
         raise InputError(f"{source} cell {failed}: {exc.ename}: {exc.evalue}") from exc
 
 
-_PLOTLYJS = re.compile(r"<script[^>]*\bdata-mlobs-plotlyjs=[^>]*>.*?</script>", re.S)
+PLOTLYJS_SCRIPT = re.compile(r"<script[^>]*\bdata-mlobs-plotlyjs=[^>]*>.*?</script>", re.S)
 
 
 def prepare(nb: Any) -> int:
@@ -123,7 +123,7 @@ def prepare(nb: Any) -> int:
             if WIDGET_VIEW in data:
                 continue
             if "text/html" in data:
-                data["text/html"] = _PLOTLYJS.sub("", "".join(data["text/html"]))
+                data["text/html"] = PLOTLYJS_SCRIPT.sub("", "".join(data["text/html"]))
                 if not data["text/html"].strip() and not str(data.get("text/plain", "")).strip():
                     continue  # the output that only carried plotly.js
                 figures += FIGURE_MIMETYPE in data["text/html"]
