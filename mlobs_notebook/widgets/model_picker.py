@@ -165,8 +165,8 @@ class ModelPicker(Panel):
                     ("run", r.run_id), ("registered", r.creation_time.isoformat() if r.creation_time else "")]  # fmt: skip
             tables.append(table(None, rows))
         if self.datasets:
-            rows = [(d.name, d.context or "", d.source_type, d.uri, _snapshot(d), d.digest) for d in self.datasets]
-            tables.append(table(["dataset", "context", "type", "source", "snapshot", "digest"], rows, "training data"))
+            sources = [(d.name, d.context or "", d.source_type, d.uri, _snapshot(d), d.digest) for d in self.datasets]
+            tables.append(table(["dataset", "context", "type", "source", "snapshot", "digest"], sources, "training data"))
         return block(tables=tables, error=self.error)
 
     def _summary(self) -> str:

@@ -7,8 +7,8 @@ from investigation_cache import demo_investigation
 
 from mlobs_notebook.errors import InputError
 from mlobs_notebook.widgets import DriftExplorer, LineageExplorer
-from mlobs_notebook.widgets.correlation import CorrelationPanel
 from mlobs_notebook.widgets._display import EMPTY
+from mlobs_notebook.widgets.correlation import CorrelationPanel
 from mlobs_notebook.widgets.investigation_panel import SLOTS, STEPS, InvestigationPanel
 
 

@@ -14,9 +14,20 @@ from panels_support import DRIFTED, bins_row
 
 from mlobs_notebook.errors import InputError
 from mlobs_notebook.plots import drift_ranking
-from mlobs_notebook.widgets import DriftExplorer, display_mode, include_plotlyjs, use_static, use_widgets
-from mlobs_notebook.widgets import _static
-from mlobs_notebook.widgets._static import FIGURE_MIMETYPE, PLOTLY_MIMETYPE, figure_bundle, take_plotlyjs
+from mlobs_notebook.widgets import (
+    DriftExplorer,
+    _static,
+    display_mode,
+    include_plotlyjs,
+    use_static,
+    use_widgets,
+)
+from mlobs_notebook.widgets._static import (
+    FIGURE_MIMETYPE,
+    PLOTLY_MIMETYPE,
+    figure_bundle,
+    take_plotlyjs,
+)
 
 PLOTLY_BANNER = "plotly.js v"  # the first comment of the plotly.js bundle
 
