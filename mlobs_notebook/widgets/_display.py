@@ -6,6 +6,11 @@ frontend (JupyterLab, VS Code, a saved notebook through nbclient) replaces that 
 it is, even when the change comes from a control's callback long after the cell ran. No widget
 manager is involved, so a notebook file keeps each output as it was last drawn.
 
+JupyterLab's plotly renderer draws a figure once and ignores later data for the same output, so
+a figure replacing a figure goes out in two updates: a blank of the figure's height (another
+mimetype: JupyterLab drops that renderer), then the figure (a new renderer draws it). Other
+frontends and nbclient simply keep the last.
+
 A display can also be *mirrored* into another one: the InvestigationPanel shows the current
 step's displays in slots of its own output (``mirror(slot)`` copies every later ``set``).
 """
@@ -15,9 +20,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from mlobs_notebook.widgets._static import PLOTLY_MIMETYPE
+
 __all__ = ["EMPTY", "Display"]
 
 EMPTY: dict[str, str] = {"text/html": "", "text/plain": ""}
+
+
+def _blank(figure: dict[str, Any]) -> dict[str, str]:
+    """Where a figure goes while JupyterLab swaps renderers: nothing, at the figure's height."""
+    height = int(figure.get("layout", {}).get("height") or 450)
+    return {"text/html": f'<div style="height:{height}px"></div>', "text/plain": ""}
 
 
 class Display:
@@ -40,10 +53,12 @@ class Display:
 
     def set(self, data: dict[str, Any]) -> None:
         """New display data: kept, sent to the output if shown, copied to the mirrors."""
-        self.data = dict(data)
+        previous, self.data = self.data, dict(data)
         if self._shown:
             from IPython.display import update_display
 
+            if PLOTLY_MIMETYPE in previous and PLOTLY_MIMETYPE in self.data:
+                update_display(_blank(self.data[PLOTLY_MIMETYPE]), raw=True, display_id=self.display_id)
             update_display(self.data, raw=True, display_id=self.display_id)
         for slot in self._mirrors:
             slot.set(self.data)

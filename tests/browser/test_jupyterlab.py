@@ -203,10 +203,11 @@ def test_notebook_02_runs_in_jupyterlab_and_the_drift_explorer_responds(lab, tmp
             _log("moving the stepper to its drift step")
             stepper = last.locator(".jp-Cell-outputArea")
             stepper.scroll_into_view_if_needed()
-            assert stepper.locator(".js-plotly-plot").count() == 1  # the model step: the metric
+            # one title per figure drawn: the model step shows the metric, the drift step the explorer's three
+            assert stepper.locator(".gtitle").count() == 1
             stepper.locator(".widget-toggle-buttons button", has_text="drift").click()
             stepper.get_by_text("3. drift").wait_for(timeout=60_000)
-            page.wait_for_function("el => el.querySelectorAll('.js-plotly-plot').length === 3",
+            page.wait_for_function("el => el.querySelectorAll('.gtitle').length === 3",
                                    arg=stepper.element_handle(), timeout=60_000)  # fmt: skip
             assert any(": baseline vs current" in t for t in stepper.locator(".gtitle").all_text_contents())
             stepper.screenshot(path=str(ARTIFACTS / "06-investigation-drift-step.png"))
@@ -215,7 +216,7 @@ def test_notebook_02_runs_in_jupyterlab_and_the_drift_explorer_responds(lab, tmp
             stepper.locator(".widget-toggle-buttons button", has_text="verdict").click()
             stepper.get_by_role("button", name="write postmortem").click()
             stepper.get_by_text("postmortem written to").wait_for(timeout=120_000)
-            assert stepper.locator(".js-plotly-plot").count() == 0 and "Recommendation" in stepper.inner_text()
+            assert stepper.locator(".gtitle").count() == 0 and "Recommendation" in stepper.inner_text()
             stepper.screenshot(path=str(ARTIFACTS / "07-investigation-verdict.png"))
         finally:
             context.close()
