@@ -3,8 +3,8 @@
 Run: .venv/bin/python benchmarks/panels_bench.py [--world PATH] [--repeat 30]
 
 Target (issue 7): changing the DriftExplorer's feature under 200 ms, server side: from setting
-``explorer.feature.value`` (what a browser's change message does) to the new figures sitting in
-the Outputs' state, ready to be sent. Also timed: a window change, a LineageExplorer selection,
+``explorer.feature.value`` (what a browser's change message does) to the new figures and summary
+sitting in the panel's display data, ready to be sent as display updates. Also timed: a window change, a LineageExplorer selection,
 and the size of what a feature change sends. Without ``--world`` a demo world is built first
 (about a minute). The drift report is computed once (daily windows since training), as a
 notebook would, and not timed here.
@@ -74,7 +74,7 @@ def main() -> None:
 
     feature = timed(change_feature, args.repeat)
     window = timed(change_window, args.repeat)
-    sent = sum(len(json.dumps(o.outputs[0]["data"])) for name, o in explorer.outputs.items() if name != "ranking")
+    sent = sum(len(json.dumps(d.data)) for name, d in explorer.displays.items() if name not in ("ranking", "table"))
 
     graph = load_lineage(world.lineage_file)
     from datetime import date

@@ -14,7 +14,7 @@ import sys
 from mlobs_notebook.errors import InputError, MlobsError
 
 # Order is the order shown in ``mlobs --help``.
-COMMANDS = ("demo", "drift", "lineage", "investigate", "gate")
+COMMANDS = ("demo", "drift", "lineage", "investigate", "gate", "export-notebook")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,9 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
-            module = importlib.import_module(f"mlobs_notebook.cli.{name}")
+            module = importlib.import_module(f"mlobs_notebook.cli.{name.replace('-', '_')}")
         except ModuleNotFoundError as exc:
-            if exc.name != f"mlobs_notebook.cli.{name}":
+            if exc.name != f"mlobs_notebook.cli.{name.replace('-', '_')}":
                 raise
             continue  # a command not built yet
         module.add_parser(subparsers)

@@ -2,14 +2,14 @@
 
 State: ``feature`` (Dropdown, drifted features first) and ``lag`` (IntSlider, windows from the
 drift to the metric; it opens on the lead time). A feature change redraws the three figures; a
-lag change redraws only the scatter and the correlation bars. The figures are
-``figures["timeline"]``, ``figures["scatter"]`` and ``figures["correlation"]``; the numbers come
-from the investigation (see ``plots.correlation``).
+lag change redraws only the scatter and the correlation bars. The outputs are a summary (the
+onsets and the lead time), the figures ``figures["timeline"]``, ``figures["scatter"]`` and
+``figures["correlation"]``, and the correlation at every lag as a table; the numbers come from
+the investigation (see ``plots.correlation``).
 """
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import ipywidgets as widgets
@@ -23,7 +23,7 @@ from mlobs_notebook.plots.correlation import (
     ranked_features,
 )
 from mlobs_notebook.times import human
-from mlobs_notebook.widgets._panel import Panel, html_table
+from mlobs_notebook.widgets._panel import Panel, block, table
 
 __all__ = ["CorrelationPanel"]
 
@@ -38,6 +38,7 @@ class CorrelationPanel(Panel):
     at every lag with its point counts."""
 
     title = "Drift and the metric"
+    blocks = ("summary", "timeline", "scatter", "correlation", "table")
 
     def __init__(self, investigation: Any, feature: str | None = None, lag: int | None = None) -> None:
         super().__init__(layout=widgets.Layout(width="100%"))
@@ -65,13 +66,7 @@ class CorrelationPanel(Panel):
         self.lag.observe(self._on_lag, names="value")
         self._render_timeline()
         self._render_lagged()
-        self.children = [
-            widgets.HBox([self.feature, self.lag]),
-            self._output("timeline"),
-            widgets.HBox([self._output("scatter"), self._output("correlation")]),
-        ]
-        for name in ("scatter", "correlation"):
-            self._output(name).layout.width = "50%"
+        self.children = [widgets.HBox([self.feature, self.lag])]
 
     # --- reactions -----------------------------------------------------------------------------
     def _on_feature(self, _change: dict) -> None:
@@ -83,17 +78,15 @@ class CorrelationPanel(Panel):
 
     def _render_timeline(self) -> None:
         self._show("timeline", feature_timeline(self.investigation, self.feature.value))
+        self._render_table()
 
     def _render_lagged(self) -> None:
         feature, lag = self.feature.value, self.lag.value
         self._show("scatter", drift_metric_scatter(self.investigation, feature, lag))
         self._show("correlation", lag_correlation_figure(self.investigation, feature, lag))
+        self._render_summary()
 
-    # --- static view ---------------------------------------------------------------------------
-    def _summary(self) -> str:
-        return f"feature {self.feature.value}, lag {self.investigation.granularity.windows(self.lag.value)}"
-
-    def _static_parts(self) -> list[Any]:
+    def _render_summary(self) -> None:
         inv = self.investigation
         onset = next((o.onset for o in inv.onsets if o.feature == self.feature.value), None)
         facts = [
@@ -101,13 +94,14 @@ class CorrelationPanel(Panel):
             (f"{inv.metric_name} drop", human(inv.drop.onset, inv.granularity) if inv.drop.onset else "none"),
             ("lead time", "n/a" if inv.lead_windows is None else inv.granularity.windows(inv.lead_windows)),
         ]
-        table = correlation_table(inv, self.feature.value)
-        rows = [(r["lag"], _fmt(r["pearson"]), _fmt(r["spearman"]), r["points"]) for r in table.iter_rows(named=True)]
-        return [
-            f"<p>{html.escape(self._summary())}</p>",
-            html_table(["", ""], facts),
-            self.figures["timeline"],
-            self.figures["scatter"],
-            self.figures["correlation"],
-            html_table([f"lag (windows of {inv.granularity})", "Pearson", "Spearman", "points"], rows),
-        ]
+        self._show_html("summary", block(self._summary(), [table(None, facts)]), repr(self))
+
+    def _render_table(self) -> None:
+        inv = self.investigation
+        rows = [(r["lag"], _fmt(r["pearson"]), _fmt(r["spearman"]), r["points"])
+                for r in correlation_table(inv, self.feature.value).iter_rows(named=True)]  # fmt: skip
+        head = [f"lag (windows of {inv.granularity})", "Pearson", "Spearman", "points"]
+        self._show_html("table", block(tables=[table(head, rows, "correlation at every lag", fold=True)]))
+
+    def _summary(self) -> str:
+        return f"feature {self.feature.value}, lag {self.investigation.granularity.windows(self.lag.value)}"

@@ -1,12 +1,11 @@
 """DriftExplorer: features ranked by drift, and one feature's histograms and statistic over windows.
 
 State lives in the controls' ``value`` traits (``feature``, ``window``, ``statistic``); a change
-re-renders only the figures that depend on it. All numbers come from the DriftReport.
+re-renders only the outputs that depend on it. All numbers come from the DriftReport.
 """
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import ipywidgets as widgets
@@ -22,7 +21,7 @@ from mlobs_notebook.plots import (
 )
 from mlobs_notebook.plots.drift import window_key, window_label
 from mlobs_notebook.times import human
-from mlobs_notebook.widgets._panel import Panel, html_table
+from mlobs_notebook.widgets._panel import Panel, block, table
 
 __all__ = ["ALL_WINDOWS", "DriftExplorer"]
 
@@ -34,10 +33,12 @@ class DriftExplorer(Panel):
     """Explore a DriftReport: ``feature``, ``window`` and ``statistic`` are Dropdowns.
 
     ``window`` takes a window start (a datetime as the report stores it) or ``ALL_WINDOWS``;
-    it opens on the latest window. ``figures`` holds "ranking", "histogram" and "over_windows".
+    it opens on the latest window. ``figures`` holds "ranking", "histogram" and "over_windows";
+    the outputs are a summary line, the three figures and the ranking as a folded table.
     """
 
     title = "Drift explorer"
+    blocks = ("summary", "ranking", "over_windows", "histogram", "table")
 
     def __init__(
         self,
@@ -84,22 +85,18 @@ class DriftExplorer(Panel):
         self._render_ranking()
         self._render_histogram()
         self._render_over_windows()
-        self.children = [
-            widgets.HBox([self.feature, self.window, self.statistic]),
-            widgets.HBox([self._output("ranking"), self._output("over_windows")]),
-            self._output("histogram"),
-        ]
-        for name in ("ranking", "over_windows"):
-            self._output(name).layout.width = "50%"
+        self.children = [widgets.HBox([self.feature, self.window, self.statistic])]
 
     # --- reactions: each re-renders only what depends on the changed value ---------------------
     def _on_feature(self, _change: dict) -> None:
         self._render_histogram()
         self._render_over_windows()
+        self._render_summary()
 
     def _on_window(self, _change: dict) -> None:
         self._render_histogram()
         self._render_over_windows()
+        self._render_summary()
 
     def _on_statistic(self, _change: dict) -> None:
         self._ranking_table = feature_ranking(self.report, self.statistic.value, drift_type=self.drift_type)
@@ -111,6 +108,8 @@ class DriftExplorer(Panel):
 
     def _render_ranking(self) -> None:
         self._show("ranking", drift_ranking(self.report, self.statistic.value, drift_type=self.drift_type))
+        self._render_summary()
+        self._render_table()
 
     def _render_histogram(self) -> None:
         self._show("histogram", histogram_overlay(
@@ -121,23 +120,18 @@ class DriftExplorer(Panel):
             self.report, self.feature.value, self.statistic.value, drift_type=self.drift_type,
             window=self._window_arg()))  # fmt: skip
 
-    # --- static view ---------------------------------------------------------------------------
-    def _summary(self) -> str:
-        return f"feature {self.feature.value}, window {self.window.label}, statistic {self.statistic.value}"
+    def _render_summary(self) -> None:
+        self._show_html("summary", block(self._summary()), repr(self))
 
-    def _static_parts(self) -> list[Any]:
-        table = self._ranking_table
+    def _render_table(self) -> None:
         rows = [
             (r["column_name"], r["kind"], f"{r['worst']:.4g}" if r["worst"] is not None else "",
              f"{r['drifted_windows']} / {r['windows']}", r["status"] or "not judged",
              human(r["first_drift"], self.report.granularity) if r["first_drift"] is not None else "")
-            for r in table.iter_rows(named=True)
+            for r in self._ranking_table.iter_rows(named=True)
         ]  # fmt: skip
         head = ["feature", "kind", f"worst {self.statistic.value}", "drifted windows", "status", "first drift"]
-        return [
-            f"<p>{html.escape(self._summary())}</p>",
-            html_table(head, rows),
-            self.figures["ranking"],
-            self.figures["histogram"],
-            self.figures["over_windows"],
-        ]
+        self._show_html("table", block(tables=[table(head, rows, "every feature as a table", fold=True)]))
+
+    def _summary(self) -> str:
+        return f"feature {self.feature.value}, window {self.window.label}, statistic {self.statistic.value}"

@@ -3,35 +3,45 @@
 The steps follow the on-call path: model -> training snapshot -> drift -> lineage ->
 correlation -> verdict. State: ``step`` (ToggleButtons; ``back`` and ``next`` Buttons move it)
 and ``path`` (Text, where the postmortem goes). Each step's view is built on its first visit
-and kept (``views[step]``): the drift, lineage and correlation steps are the DriftExplorer,
-LineageExplorer and CorrelationPanel opened on the investigation's first drifted feature. The
-verdict step's ``write`` button calls ``investigation.write(path)``.
+and kept (``views[step]``): the drift, lineage and correlation steps hold the DriftExplorer,
+LineageExplorer and CorrelationPanel opened on the investigation's first drifted feature, whose
+controls then sit under the step buttons. The verdict step's ``write`` button calls
+``investigation.write(path)``.
+
+The panel's outputs are ``SLOTS`` displays that show the current step's outputs (its text, then
+its panel's summary, figures and tables); moving to another step redraws them in place, so a
+saved or exported notebook shows the step last drawn. ``to_html()`` holds every step.
 """
 
 from __future__ import annotations
 
-import html
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import ipywidgets as widgets
 
+from mlobs_notebook import markup
 from mlobs_notebook.errors import InputError, MlobsError
-from mlobs_notebook.widgets._panel import Panel, html_table
+from mlobs_notebook.widgets._display import EMPTY, Display
+from mlobs_notebook.widgets._panel import Panel, block
+from mlobs_notebook.widgets._static import figure_bundle, html_bundle
 
-__all__ = ["STEPS", "InvestigationPanel"]
+__all__ = ["SLOTS", "STEPS", "InvestigationPanel"]
 
 STEPS = ("model", "training snapshot", "drift", "lineage", "correlation", "verdict")
-
-_VERDICT_COLOUR = {"pipeline_bug": "#b2182b", "data_drift": "#e08214", "model_drift": "#8073ac", "healthy": "#1b7837"}
-
-
-def _esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value))
+SLOTS = 6
+"""Outputs of the panel: the most any step shows (its text and a panel's five outputs)."""
 
 
-def _para(text: str) -> str:
-    return f"<p style='max-width:60em'>{text}</p>"
+@dataclass
+class StepView:
+    """One step: its outputs in order, the controls shown under the step buttons, and the
+    panel it opens (if any)."""
+
+    displays: list[Display]
+    controls: list[Any] = field(default_factory=list)
+    panel: Panel | None = None
 
 
 class InvestigationPanel(Panel):
@@ -39,13 +49,14 @@ class InvestigationPanel(Panel):
     postmortem (``.html`` or ``.md``)."""
 
     title = "Investigation"
+    blocks = tuple(f"slot {i + 1}" for i in range(SLOTS))
 
     def __init__(self, investigation: Any, *, step: str = STEPS[0], path: str = "postmortem.html") -> None:
         super().__init__(layout=widgets.Layout(width="100%"))
         if step not in STEPS:
             raise InputError(f"unknown step {step!r}; the steps are: {', '.join(STEPS)}")
         self.investigation = investigation
-        self.views: dict[str, Any] = {}
+        self.views: dict[str, StepView] = {}
         self.step = widgets.ToggleButtons(options=list(STEPS), value=step, description="step")
         self.back = widgets.Button(description="back", icon="arrow-left")
         self.next = widgets.Button(description="next", icon="arrow-right")
@@ -54,6 +65,7 @@ class InvestigationPanel(Panel):
         self.status = widgets.HTML()
         self.written: str | None = None
         self.content = widgets.VBox(layout=widgets.Layout(width="100%"))
+        self._current: StepView | None = None
         self.step.observe(self._on_step, names="value")
         self.back.on_click(lambda _b: self._move(-1))
         self.next.on_click(lambda _b: self._move(+1))
@@ -73,24 +85,46 @@ class InvestigationPanel(Panel):
         i = STEPS.index(self.step.value)
         self.back.disabled = i == 0
         self.next.disabled = i == len(STEPS) - 1
-        self.content.children = [self.view(self.step.value)]
+        view = self.view(self.step.value)
+        slots = list(self.displays.values())
+        if self._current is not None:
+            for shown, slot in zip(self._current.displays, slots, strict=False):
+                shown.unmirror(slot)
+        for k, slot in enumerate(slots):
+            if k < len(view.displays):
+                view.displays[k].mirror(slot)
+            else:
+                slot.set(EMPTY)
+        self._current = view
+        self.content.children = tuple(view.controls)
 
-    def view(self, step: str) -> Any:
-        """The widget of ``step``, built on first use."""
+    def view(self, step: str) -> StepView:
+        """The view of ``step``, built on first use."""
         if step not in self.views:
             build = {
                 "model": self._model_view, "training snapshot": self._snapshot_view, "drift": self._drift_view,
                 "lineage": self._lineage_view, "correlation": self._correlation_view, "verdict": self._verdict_view,
             }[step]  # fmt: skip
-            self.views[step] = build()
+            view = build()
+            if len(view.displays) > SLOTS:  # a step grew: SLOTS must grow with it
+                raise RuntimeError(f"step {step!r} has {len(view.displays)} outputs, the panel {SLOTS}")
+            self.views[step] = view
         return self.views[step]
 
     # --- the steps -----------------------------------------------------------------------------
+    def _text(self, step: str, **context: Any) -> Display:
+        html = markup.render("widgets/investigation_step.html.j2", step=step, number=STEPS.index(step) + 1,
+                             inv=self.investigation, **context)  # fmt: skip
+        return Display(html_bundle(html, f"{STEPS.index(step) + 1}. {step}"))
+
     def _top_feature(self) -> str | None:
         drifted = self.investigation.diagnosis.drifted
         return drifted[0].feature if drifted else None
 
-    def _model_view(self) -> Any:
+    def _with_panel(self, text: Display, panel: Panel) -> StepView:
+        return StepView([text, *panel.displays.values()], [panel], panel)
+
+    def _model_view(self) -> StepView:
         from mlobs_notebook.plots import metric_series_figure
 
         inv, m = self.investigation, self.investigation.model
@@ -99,53 +133,32 @@ class InvestigationPanel(Panel):
             marks[f"{inv.metric_name} drop"] = inv.drop.onset.isoformat()
         fig = metric_series_figure(inv.metric, inv.metric_name, marks=marks,
                                    title=f"{inv.metric_name} of {m.name} v{m.version} in production")  # fmt: skip
+        self.figures["model"] = fig
         rows = [("model", f"{m.name} version {m.version}"), ("aliases", ", ".join(m.aliases) or "none"),
                 ("training run", m.run_id), ("registered", m.creation_time.isoformat() if m.creation_time else ""),
                 (f"{inv.metric_name} reference", f"{inv.drop.reference:.3f}" if inv.drop.reference is not None else "n/a")]  # fmt: skip
-        intro = _para(
-            f"The investigation starts from the model in production and its {_esc(inv.metric_name)} over "
-            f"{inv.drop.points} evaluations. The reference level is the median of the first evaluations; "
-            "a drop is a fall below it by more than the tolerance that persists."
-        )
-        return self._static_step("model", intro + html_table(["", ""], rows), fig)
+        return StepView([self._text("model", rows=rows), Display(figure_bundle(fig))])
 
-    def _snapshot_view(self) -> Any:
+    def _snapshot_view(self) -> StepView:
         inv, d = self.investigation, self.investigation.dataset
-        check = inv.snapshot_check
         rows = [("dataset", d.name), ("source", d.source.uri), ("kind", d.source_type), ("digest", d.digest),
                 ("rows", (d.profile or {}).get("num_rows", "unknown")),
                 ("training data ends", getattr(inv, "trained_until", None) or "unknown")]  # fmt: skip
-        verdict = "not rechecked" if check is None else ("matches" if check.matches else "DOES NOT MATCH")
-        colour = "#1b7837" if check is not None and check.matches else "#b2182b"
-        body = (
-            _para("The baseline of every comparison is the exact snapshot the model was trained on, as the "
-                  "training run recorded it, and not the table as it is today.")
-            + html_table(["", ""], rows)
-            + f"<p>Digest check: <b style='color:{colour}'>{verdict}</b>"
-            + (f" &mdash; {_esc(check.message)}" if check is not None else "") + "</p>"
-            + _para(f"Current data: {_esc(inv.current_source)}, {_esc(inv.current_range[0])} to "
-                    f"{_esc(inv.current_range[1])}, in windows of {_esc(inv.granularity)}.")
-        )  # fmt: skip
-        return self._static_step("training snapshot", body)
+        return StepView([self._text("training snapshot", rows=rows, check=inv.snapshot_check)])
 
-    def _drift_view(self) -> Any:
+    def _drift_view(self) -> StepView:
         from mlobs_notebook.widgets.drift_explorer import ALL_WINDOWS, DriftExplorer
 
         inv = self.investigation
-        top = self._top_feature()
-        drifted = ", ".join(f"{o.feature} (from {o.onset})" for o in inv.diagnosis.drifted) or "none"
-        intro = widgets.HTML(_para(
-            f"Every feature against the training snapshot, window by window. Drifted features "
-            f"(a sustained onset): <b>{_esc(drifted)}</b>. The explorer opens on the first of them, "
-            "pooled over all windows."
-        ))
-        return widgets.VBox([intro, DriftExplorer(inv.drift, feature=top, window=ALL_WINDOWS)])
+        drifted = ", ".join(f"{o.feature} (from {o.onset})" for o in inv.diagnosis.drifted)
+        explorer = DriftExplorer(inv.drift, feature=self._top_feature(), window=ALL_WINDOWS)
+        return self._with_panel(self._text("drift", drifted=drifted), explorer)
 
-    def _lineage_view(self) -> Any:
+    def _lineage_view(self) -> StepView:
         inv = self.investigation
         if inv.lineage is None or inv.lineage_dataset is None:
             reason = "no lineage was given" if inv.lineage is None else "no lineage dataset matches the training source"
-            return self._static_step("lineage", _para(f"Upstream changes were not searched: {_esc(reason)}."))
+            return StepView([self._text("lineage", reason=reason)])
         from mlobs_notebook.widgets.lineage_explorer import LineageExplorer
 
         top = self._top_feature()
@@ -153,55 +166,26 @@ class InvestigationPanel(Panel):
         # the window the diagnosis searched: the panel shows what the verdict read
         since, until = inv.diagnosis.suspect_windows.get(top, (None, None)) if top else (None, None)
         column = top if top and top in inv.upstream and inv.upstream[top].column is not None else None
-        intro = widgets.HTML(_para(
-            f"The upstream path of {_esc(column or inv.lineage_dataset)} in the OpenLineage events, with "
-            f"the changes near the drift onset. Suspects are drawn in purple: {_esc(', '.join(suspects) or 'none')}."
-        ))
         explorer = LineageExplorer(inv.lineage, inv.lineage_dataset, column=column, since=since, until=until,
                                    highlight=suspects)  # fmt: skip
-        return widgets.VBox([intro, explorer])
+        text = self._text("lineage", reason="", target=str(column or inv.lineage_dataset), suspects=", ".join(suspects))
+        return self._with_panel(text, explorer)
 
-    def _correlation_view(self) -> Any:
+    def _correlation_view(self) -> StepView:
         from mlobs_notebook.widgets.correlation import CorrelationPanel
 
         inv = self.investigation
-        lead = inv.lead_windows
-        intro = widgets.HTML(_para(
-            "Did the drift come before the metric fell, and do they move together? "
-            + (f"The lead time is <b>{_esc(inv.granularity.windows(lead))}</b>." if lead is not None
-               else "There is no lead time to measure.")
-        ))
-        return widgets.VBox([intro, CorrelationPanel(inv, feature=self._top_feature())])
+        lead = inv.granularity.windows(inv.lead_windows) if inv.lead_windows is not None else ""
+        return self._with_panel(self._text("correlation", lead=lead), CorrelationPanel(inv, feature=self._top_feature()))
 
-    def _verdict_view(self) -> Any:
-        d = self.investigation.diagnosis
-        colour = _VERDICT_COLOUR.get(d.verdict, "#333")
-        parts = [
-            f"<h3 style='margin:4px 0'>Verdict: <span style='color:{colour}'>{_esc(d.verdict)}</span></h3>",
-            "<b>Evidence</b><ol>" + "".join(f"<li>{_esc(e)}</li>" for e in d.evidence) + "</ol>",
-            f"<p><b>Recommendation.</b> {_esc(d.recommendation)}</p>",
-        ]
-        if d.suspects:
-            rows = [(i + 1, s.job, s.run_id, s.event_time.isoformat(timespec="minutes"), ", ".join(s.kinds),
-                     ", ".join(s.features), "column" if s.column_level else "dataset", s.distance)
-                    for i, s in enumerate(d.suspects)]  # fmt: skip
-            parts.append("<b>Suspects</b>" + html_table(
-                ["rank", "job", "run", "time", "change", "features", "lineage", "hops"], rows))  # fmt: skip
-        if d.warnings:
-            parts.append("<b>Warnings</b><ul>" + "".join(f"<li>{_esc(w)}</li>" for w in d.warnings) + "</ul>")
-        if self.investigation.notes:
-            parts.append("<details><summary>notes</summary><ul>"
-                         + "".join(f"<li>{_esc(n)}</li>" for n in self.investigation.notes) + "</ul></details>")  # fmt: skip
-        return widgets.VBox([widgets.HTML("".join(parts)), widgets.HBox([self.path, self.write]), self.status])
+    def _verdict_view(self) -> StepView:
+        from markupsafe import Markup
 
-    def _static_step(self, name: str, body: str, fig: Any = None) -> Any:
-        if fig is None:
-            return widgets.HTML(body)
-        self._show(name, fig)
-        return widgets.VBox([widgets.HTML(body), self._output(name)])
+        from mlobs_notebook.postmortem.html import summary_html
 
-    def _figure_of(self, output: widgets.Output) -> Any:
-        return next((self.figures[n] for n, o in self.outputs.items() if o is output), None)
+        inv = self.investigation
+        text = self._text("verdict", summary=Markup(summary_html(inv)), notes=list(inv.notes))
+        return StepView([text], [widgets.HBox([self.path, self.write]), self.status])
 
     # --- the postmortem ------------------------------------------------------------------------
     def write_postmortem(self, path: str | None = None) -> str | None:
@@ -212,9 +196,9 @@ class InvestigationPanel(Panel):
             self.written = self.investigation.write(str(target))
         except (MlobsError, OSError) as exc:
             self.written = None
-            self.status.value = f"<p style='color:#b00'>could not write {_esc(target)}: {_esc(exc)}</p>"
+            self.status.value = block(error=f"could not write {target}: {exc}")
             return None
-        self.status.value = f"<p>postmortem written to <code>{_esc(self.written)}</code></p>"
+        self.status.value = block(f"postmortem written to {self.written}")
         return self.written
 
     # --- static view ---------------------------------------------------------------------------
@@ -222,24 +206,6 @@ class InvestigationPanel(Panel):
         inv = self.investigation
         return f"{inv.model.name} v{inv.model.version}: {inv.verdict}, step {self.step.value}"
 
-    def _static_parts(self) -> list[Any]:
-        parts: list[Any] = []
-        for name in STEPS:
-            parts.append(f"<h4 style='margin:8px 0 2px'>{STEPS.index(name) + 1}. {_esc(name)}</h4>")
-            parts += self._static_of(self.view(name))
-        return parts
-
-    def _static_of(self, view: Any) -> list[Any]:
-        """HTML strings and figures of a step's view: panels give their static parts, HTML
-        widgets their value, this panel's Outputs the figure they hold; controls give nothing."""
-        if isinstance(view, Panel):
-            return view._static_parts()
-        if isinstance(view, widgets.HTML):
-            return [view.value]
-        if isinstance(view, widgets.Output):
-            fig = self._figure_of(view)
-            return [fig] if fig is not None else []
-        out: list[Any] = []
-        for child in getattr(view, "children", ()):
-            out += self._static_of(child)
-        return out
+    def _parts(self) -> list[str]:
+        """Every step's outputs, in order (the displayed slots hold only the current step)."""
+        return [d.data.get("text/html", "") for step in STEPS for d in self.view(step).displays]

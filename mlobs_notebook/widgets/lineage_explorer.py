@@ -3,12 +3,12 @@ selected node's facets, runs and changes, and one more hop up or down on demand.
 
 State: ``column`` (Dropdown, "" for the whole dataset), ``since``/``until`` (DatePickers),
 ``node`` (Dropdown of drawn node ids, "" for none); ``expand_up``, ``expand_down`` and ``reset``
-are Buttons. The figure is ``figures["lineage"]``; the selection's details are ``details.value``.
+are Buttons. The outputs are a summary line, the drawing (``figures["lineage"]``) and the
+selection's details (the changes on the path when nothing is selected).
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +18,7 @@ import ipywidgets as widgets
 from mlobs_notebook.errors import InputError
 from mlobs_notebook.lineage.model import flatten_fields
 from mlobs_notebook.plots import expand, lineage_figure, node_details
-from mlobs_notebook.widgets._panel import Panel, html_table
+from mlobs_notebook.widgets._panel import Panel, block, table
 
 __all__ = ["LineageExplorer"]
 
@@ -44,6 +44,7 @@ class LineageExplorer(Panel):
     """
 
     title = "Lineage explorer"
+    blocks = ("summary", "lineage", "details")
 
     def __init__(
         self,
@@ -73,7 +74,6 @@ class LineageExplorer(Panel):
         self.expand_up = widgets.Button(description="expand up", tooltip="one more job hop upstream of the node")
         self.expand_down = widgets.Button(description="expand down", tooltip="the jobs reading the node and what they write")
         self.reset = widgets.Button(description="reset", tooltip="back to the upstream path")
-        self.details = widgets.HTML()
         self._rendering = False
         self.upstream = self._query_upstream()
         self.changes = self._query_changes()
@@ -88,8 +88,6 @@ class LineageExplorer(Panel):
         self.children = [
             widgets.HBox([self.column, self.since, self.until]),
             widgets.HBox([self.node, self.expand_up, self.expand_down, self.reset]),
-            self._output("lineage"),
-            self.details,
         ]
 
     @property
@@ -123,7 +121,7 @@ class LineageExplorer(Panel):
             self.changes = self._query_changes()
         except InputError as exc:
             # a range the browser can produce (until before since): say so, keep the drawing
-            self.details.value = f"<p style='color:#b00'>{html.escape(str(exc))}</p>"
+            self._show_html("details", block(error=str(exc)), str(exc))
             return
         self._render()
 
@@ -153,17 +151,19 @@ class LineageExplorer(Panel):
             self.upstream, self.changes, graph=self.graph, highlight=self.highlight,
             selected=selected or None, since=self.since.value, until=self.until.value,
         )
+        self._show_html("summary", block(self._summary()), repr(self))
         self._show("lineage", fig)
-        self.details.value = self._details_html(selected)
+        self._show_html("details", self._details_html(selected))
 
     def _details_html(self, node_id: str) -> str:
         if not node_id:
             listed = [(f"{c.event_time:%Y-%m-%d %H:%M}", c.job.name, c.kind, c.detail) for c in self.changes]
-            head = f"<b>{len(self.changes)} change(s) on this path{self._range_text()}</b>"
-            return head + (html_table(["time", "job", "kind", "detail"], listed) if listed else "")
+            caption = f"{len(self.changes)} change(s) on this path{self._range_text()}"
+            return block(tables=[table(["time", "job", "kind", "detail"], listed, caption)] if listed else [],
+                         text="" if listed else caption)  # fmt: skip
         details = node_details(self.graph, self.upstream, node_id, self.changes,
                                since=self.since.value, until=self.until.value)  # fmt: skip
-        return details.to_html()
+        return block(html=details.to_html())
 
     def _range_text(self) -> str:
         lo, hi = self.since.value, self.until.value
@@ -171,10 +171,7 @@ class LineageExplorer(Panel):
             return ""
         return f" from {lo or 'the start'} to {hi or 'now'}"
 
-    # --- static view ---------------------------------------------------------------------------
     def _summary(self) -> str:
         what = f"{self.dataset}" + (f" column {self._column()}" if self._column() else "")
-        return f"upstream of {what}, {len(self.changes)} change(s){self._range_text()}"
-
-    def _static_parts(self) -> list[Any]:
-        return [f"<p>{html.escape(self._summary())}</p>", self.figures["lineage"], self.details.value]
+        node = f", node {self.node.label}" if self.node.value else ""
+        return f"upstream of {what}, {len(self.changes)} change(s){self._range_text()}{node}"

@@ -4,19 +4,19 @@ and snapshot, and its metric over time.
 State: ``model`` and ``version`` Dropdowns (``version`` values are ``"@alias"`` or a version
 number as a string), ``metric`` and ``filter_string`` Texts. The chosen version's record,
 training datasets and metric series are ``record``, ``datasets`` and ``series``; what went wrong
-reading them (no dataset inputs, a bad filter) is ``error`` and shown in the panel.
+reading them (no dataset inputs, a bad filter) is ``error``. The outputs are the version's facts
+and training data (``info``, with the error if any) and the metric over time.
 """
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import ipywidgets as widgets
 
 from mlobs_notebook.errors import InputError, MlobsError, ModelNotFound
 from mlobs_notebook.plots import metric_series_figure
-from mlobs_notebook.widgets._panel import Panel, html_table
+from mlobs_notebook.widgets._panel import Panel, block, table
 
 __all__ = ["ModelPicker", "registered_models", "version_choices"]
 
@@ -55,6 +55,7 @@ class ModelPicker(Panel):
     first registered model) at its ``alias`` if it has one, else its latest version."""
 
     title = "Model picker"
+    blocks = ("info", "metric_series")
 
     def __init__(
         self,
@@ -78,7 +79,6 @@ class ModelPicker(Panel):
         self.metric = widgets.Text(value=metric, description="metric", continuous_update=False)
         self.filter_string = widgets.Text(value=filter_string or "", description="runs", continuous_update=False,
                                           placeholder="MLflow filter of evaluation runs")  # fmt: skip
-        self.info = widgets.HTML()
         self.record: Any = None
         self.datasets: list[Any] = []
         self.series: Any = None
@@ -94,8 +94,6 @@ class ModelPicker(Panel):
         self.children = [
             widgets.HBox([self.model, self.version]),
             widgets.HBox([self.metric, self.filter_string]),
-            self.info,
-            self._output("metric_series"),
         ]
 
     def _set_versions(self) -> None:
@@ -157,30 +155,24 @@ class ModelPicker(Panel):
         name = f"{self.model.value} {self.version.label or ''}".strip()
         self._show("metric_series", metric_series_figure(frame, self.metric.value, marks=marks,
                                                          title=f"{self.metric.value} of {name}"))  # fmt: skip
-        self.info.value = self._info_html()
+        self._show_html("info", self._info_html(), repr(self))
 
     def _info_html(self) -> str:
-        parts = []
+        tables = []
         if self.record is not None:
             r = self.record
             rows = [("model", f"{r.name} v{r.version}"), ("aliases", ", ".join(r.aliases) or "none"),
                     ("run", r.run_id), ("registered", r.creation_time.isoformat() if r.creation_time else "")]  # fmt: skip
-            parts.append(html_table(["", ""], rows))
+            tables.append(table(None, rows))
         if self.datasets:
-            inputs = [(d.name, d.context or "", d.source_type, d.uri, _snapshot(d), d.digest) for d in self.datasets]
-            parts.append("<b>training data</b>" + html_table(["dataset", "context", "type", "source", "snapshot", "digest"], inputs))
-        if self.error:
-            parts.append(f"<p style='color:#b00'>{html.escape(self.error)}</p>")
-        return "\n".join(parts)
+            sources = [(d.name, d.context or "", d.source_type, d.uri, _snapshot(d), d.digest) for d in self.datasets]
+            tables.append(table(["dataset", "context", "type", "source", "snapshot", "digest"], sources, "training data"))
+        return block(tables=tables, error=self.error)
 
-    # --- static view ---------------------------------------------------------------------------
     def _summary(self) -> str:
         if self.record is None:
             return f"{self.model.value}: {self.error or 'nothing loaded'}"
         return f"{self.record.name} v{self.record.version}, run {self.record.run_id}"
-
-    def _static_parts(self) -> list[Any]:
-        return [self.info.value, self.figures["metric_series"]]
 
 
 def _snapshot(record: Any) -> str:

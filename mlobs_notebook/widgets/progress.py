@@ -12,10 +12,11 @@ per step to stderr.
 
 from __future__ import annotations
 
-import html
 import sys
 import time
 from typing import Any, TextIO
+
+from mlobs_notebook import markup
 
 __all__ = ["ProgressBar"]
 
@@ -76,13 +77,9 @@ class ProgressBar:
                 f"{self._status()} ({seconds:.1f} s)")  # fmt: skip
 
     def _html(self) -> str:
-        seconds = self.steps[-1][2] if self.steps else 0.0
-        done = ", ".join(f"{html.escape(s)} {t:.1f} s" for s, _f, t in self.steps)
-        return (
-            f"<div class='mlobs-progress'><b>{html.escape(self.title)}</b> "
-            f"<progress value='{self.fraction:.3f}' max='1' style='width:16em;vertical-align:middle'></progress> "
-            f"{self.fraction:.0%} {html.escape(self._status())} ({seconds:.1f} s)"
-            f"<div style='font-size:smaller;color:#666'>{done}</div></div>"
+        return markup.render(
+            "widgets/progress.html.j2", title=self.title, fraction=self.fraction, status=self._status(),
+            seconds=self.steps[-1][2] if self.steps else 0.0, steps=[f"{s} {t:.1f} s" for s, _f, t in self.steps],
         )
 
     def _bundle(self) -> dict[str, str]:

@@ -3,7 +3,9 @@
 The test starts JupyterLab on 127.0.0.1 (a free port, a token, ``--allow-root``) on a copy of
 notebook 02 (the stored notebook stays without outputs), runs every cell with the
 ``runmenu:run-all`` command, waits for the panels, changes the DriftExplorer's feature and checks
-in the page that the histogram was redrawn for it. Screenshots go to ``test-artifacts/browser/``.
+in the page that the histogram was redrawn for it (the figures are display outputs the kernel
+updates in place), moves the InvestigationPanel to its drift step and checks that its outputs now
+hold the explorer's figures. Screenshots go to ``test-artifacts/browser/``.
 The browser is /usr/bin/chromium (``apt-get install chromium``), never a downloaded one; the
 server is stopped by its process id.
 """
@@ -198,12 +200,24 @@ def test_notebook_02_runs_in_jupyterlab_and_the_drift_explorer_responds(lab, tmp
             assert "lead time: 3 days" in correlation.inner_text()
             correlation.screenshot(path=str(ARTIFACTS / "05-correlation-panel.png"))
 
-            _log("writing the postmortem from the stepper's verdict step")
+            _log("moving the stepper to its drift step")
             stepper = last.locator(".jp-Cell-outputArea")
+            stepper.scroll_into_view_if_needed()
+            # one title per figure drawn: the model step shows the metric, the drift step the explorer's three
+            assert stepper.locator(".gtitle").count() == 1
+            stepper.locator(".widget-toggle-buttons button", has_text="drift").click()
+            stepper.get_by_text("3. drift").wait_for(timeout=60_000)
+            page.wait_for_function("el => el.querySelectorAll('.gtitle').length === 3",
+                                   arg=stepper.element_handle(), timeout=60_000)  # fmt: skip
+            assert any(": baseline vs current" in t for t in stepper.locator(".gtitle").all_text_contents())
+            stepper.screenshot(path=str(ARTIFACTS / "06-investigation-drift-step.png"))
+
+            _log("writing the postmortem from the stepper's verdict step")
             stepper.locator(".widget-toggle-buttons button", has_text="verdict").click()
             stepper.get_by_role("button", name="write postmortem").click()
             stepper.get_by_text("postmortem written to").wait_for(timeout=120_000)
-            stepper.screenshot(path=str(ARTIFACTS / "06-investigation-verdict.png"))
+            assert stepper.locator(".gtitle").count() == 0 and "Recommendation" in stepper.inner_text()
+            stepper.screenshot(path=str(ARTIFACTS / "07-investigation-verdict.png"))
         finally:
             context.close()
     assert (lab["out"] / "postmortem-pipeline-bug.html").exists(), "the notebook's postmortem was not written"

@@ -2,7 +2,7 @@
 
 Notebooks are executed with nbmake's runner (``nbmake.nb_run.NotebookRun``, what
 ``pytest --nbmake`` runs per notebook) in-process, so that they share the session's demo world
-(``MLOBS_DEMO_DIR``) and so that the executed notebook comes back to be checked: nbclient can lose
+(``MLOBS_DEMO_DIR``, see conftest.py) and so that the executed notebook comes back to be checked: nbclient can lose
 a cell's outputs without failing when the kernel's output messages stall (jupyter/nbclient#312,
 ``raise_on_iopub_timeout`` is off by default), so each code cell must show the output it exists
 for, not just run. Each cell is bounded by ``CELL_TIMEOUT`` (nbmake's ``--nbmake-timeout``).
@@ -19,6 +19,8 @@ import pytest
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 CELL_TIMEOUT = 600  # seconds per cell; notebook 03 builds three small worlds in one cell
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+PLOTLY = "application/vnd.plotly.v1+json"
+FIGURE = '<script type="application/vnd.mlobs.figure+json">'
 PANEL_CALL = re.compile(r"^(InvestigationPanel|CorrelationPanel|DriftExplorer|LineageExplorer|ModelPicker)\(", re.M)
 
 # text that must appear in the outputs of each notebook (beyond "every cell shows something")
@@ -69,8 +71,8 @@ def _text(output: dict) -> str:
 
 
 def check_executed(nb, name: str) -> None:
-    """Every code cell ran, produced output and no error; panels came with a widget view and
-    their static fallback; the notebook's expected text is there."""
+    """Every code cell ran, produced output and no error; panels came with their controls (a
+    widget view) and their figures as HTML outputs; the notebook's expected text is there."""
     seen = []
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -82,41 +84,19 @@ def check_executed(nb, name: str) -> None:
         assert not errors, f"{where} raised {errors[0].ename}: {errors[0].evalue}"
         if PANEL_CALL.search(cell.source):
             views = [o for o in cell.outputs if WIDGET_VIEW in o.get("data", {})]
-            assert views, f"{where} shows no widget"
-            assert "mlobs-panel" in views[-1].data.get("text/html", ""), f"{where} has no static fallback"
+            assert views, f"{where} shows no controls"
+            figures = [o for o in cell.outputs if PLOTLY in o.get("data", {})]
+            assert figures and all(FIGURE in o.data["text/html"] for o in figures), f"{where} has no HTML figure"
         seen += [_text(o) for o in cell.outputs]
     text = "\n".join(seen)
     for expected in EXPECTED[name]:
         assert expected in text, f"{name}: no output contains {expected!r}"
 
 
-@pytest.fixture(scope="module")
-def notebook_env(demo_world, tmp_path_factory, monkeypatch_module):
-    out = tmp_path_factory.mktemp("postmortems")
-    monkeypatch_module.setenv("MLOBS_DEMO_DIR", demo_world.path)
-    monkeypatch_module.setenv("MLOBS_OUTPUT_DIR", str(out))
-    return out
-
-
-@pytest.fixture(scope="module")
-def monkeypatch_module():
-    with pytest.MonkeyPatch.context() as mp:
-        yield mp
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_notebook_runs(name, notebook_env, request, tmp_path_factory, monkeypatch):
+def test_notebook_runs(name, notebook_env):
     from nbmake.nb_run import NotebookRun
-
-    if name == "03_data_vs_model_drift.ipynb":
-        # notebook 03 reads its small worlds from MLOBS_SCENARIO_DIR and builds any that is
-        # missing: share the session's (tests/conftest.py) when there is one
-        try:
-            root, _worlds = request.getfixturevalue("scenario_worlds")
-        except pytest.FixtureLookupError:
-            root = tmp_path_factory.mktemp("scenarios")
-        monkeypatch.setenv("MLOBS_SCENARIO_DIR", str(root))
 
     result = NotebookRun(NOTEBOOKS / name, default_timeout=CELL_TIMEOUT).execute()
     if result.error is not None:

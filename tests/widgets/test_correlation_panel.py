@@ -9,7 +9,7 @@ import pytest
 from investigation_cache import demo_investigation
 
 from mlobs_notebook.errors import UnknownColumn
-from mlobs_notebook.plots.correlation import feature_drift
+from mlobs_notebook.plots.correlation import correlation_table, feature_drift
 from mlobs_notebook.widgets.correlation import CorrelationPanel
 
 PLOTLY = "application/vnd.plotly.v1+json"
@@ -17,12 +17,11 @@ PLOTLY = "application/vnd.plotly.v1+json"
 
 def sent(panel, name):
     """The figure the frontend receives in the panel's output ``name``."""
-    [output] = panel.outputs[name].outputs
-    return output["data"][PLOTLY]
+    return panel.displays[name].data[PLOTLY]
 
 
 def snapshot(panel):
-    return {name: copy.deepcopy(sent(panel, name)) for name in panel.outputs}
+    return {name: copy.deepcopy(sent(panel, name)) for name in panel.figures}
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +38,8 @@ def test_opens_on_the_first_drifted_feature_at_the_lead_time(panel, inv):
     assert panel.feature.value == inv.drifted_features[0].feature
     assert panel.lag.value == inv.lead_windows
     assert (panel.lag.min, panel.lag.max) == (-7, 7)
-    assert set(panel.outputs) == {"timeline", "scatter", "correlation"}
+    assert list(panel.displays) == ["summary", "timeline", "scatter", "correlation", "table"]
+    assert set(panel.figures) == {"timeline", "scatter", "correlation"}
     labels = dict((v, k) for k, v in panel.feature.options)
     assert labels[inv.drifted_features[0].feature].endswith("(drifted)")
 
@@ -77,8 +77,19 @@ def test_static_view_has_the_figures_and_the_correlation_table(panel, inv):
     assert "lead time" in html and f">{inv.granularity.windows(inv.lead_windows)}<" in html
     table = inv.correlations[panel.feature.value]
     assert html.count("<tr>") >= table.height + 3
-    bundle = panel._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle and "mlobs-panel" in bundle["text/html"]
+
+
+def test_the_summary_and_table_follow_the_controls(panel, inv):
+    quiet = next(f for f in inv.features if f != panel.feature.value)
+    panel.feature.value = quiet
+    panel.lag.value = 0
+    summary = panel.displays["summary"].data["text/html"]
+    assert f"feature {quiet}, lag 0 days" in summary
+    onset = next(o.onset for o in inv.onsets if o.feature == quiet)
+    assert ("drift onset</th><td style=\"text-align:left\">none" in summary) == (onset is None)
+    table = panel.displays["table"].data["text/html"]
+    rows = correlation_table(inv, quiet)
+    assert table.count("<tr>") == rows.height + 1  # a header row, then one row per lag
 
 
 def test_bad_feature_and_lag_are_refused_with_the_choices(inv):

@@ -17,12 +17,11 @@ PLOTLY = "application/vnd.plotly.v1+json"
 
 def sent(panel, name):
     """The figure the frontend receives in the panel's output ``name``."""
-    [output] = panel.outputs[name].outputs
-    return output["data"][PLOTLY]
+    return panel.displays[name].data[PLOTLY]
 
 
 def snapshot(panel):
-    return {name: copy.deepcopy(sent(panel, name)) for name in panel.outputs}
+    return {name: copy.deepcopy(sent(panel, name)) for name in panel.figures}
 
 
 def controls(panel):
@@ -38,7 +37,21 @@ def test_opens_on_the_most_drifted_feature_and_the_latest_window(explorer, demo_
     assert explorer.feature.value == DRIFTED
     assert explorer.window.value == report_windows(demo_drift)[-1]
     assert [v for _, v in explorer.feature.options] == feature_ranking(demo_drift)["column_name"].to_list()
-    assert set(explorer.outputs) == {"ranking", "histogram", "over_windows"}
+    assert list(explorer.displays) == ["summary", "ranking", "over_windows", "histogram", "table"]
+    assert set(explorer.figures) == {"ranking", "histogram", "over_windows"}
+
+
+def test_the_summary_and_the_table_follow_the_controls(explorer, demo_drift):
+    explorer.feature.value = "plan"
+    explorer.statistic.value = "js_distance"
+    summary = explorer.displays["summary"].data
+    assert "feature plan" in summary["text/html"] and "statistic js_distance" in summary["text/html"]
+    assert summary["text/plain"] == repr(explorer)
+    table = explorer.displays["table"].data["text/html"]
+    ranked = feature_ranking(demo_drift, "js_distance")["column_name"].to_list()
+    assert "worst js_distance" in table
+    assert [table.index(f"<td style=\"text-align:left\">{name}</td>") for name in ranked] == sorted(
+        table.index(f"<td style=\"text-align:left\">{name}</td>") for name in ranked)  # in ranking order
 
 
 def test_changing_the_feature_updates_its_figures_and_nothing_else(explorer, demo_drift):

@@ -1,10 +1,10 @@
-"""Panels displayed by a real kernel (nbclient): the output a notebook file keeps holds the
-widget view and the static fallback; after use_static() only the static view."""
+"""Panels displayed by a real kernel (nbclient): the outputs a notebook file keeps are the
+controls' widget view, plotly.js once, and the figures and tables as HTML displays that a later
+change of a control redraws in place; after use_static() no controls."""
 
 from __future__ import annotations
 
 import json
-import re
 import sys
 
 import nbformat
@@ -13,9 +13,12 @@ from nbclient import NotebookClient
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PLOTLY = "application/vnd.plotly.v1+json"
+FIGURE = '<script type="application/vnd.mlobs.figure+json">'
+PLOTLY_BANNER = "plotly.js v"
 
 CELLS = [
     """
+import json
 import polars as pl
 from datetime import datetime, timedelta
 from mlobs_notebook import compute_drift
@@ -28,19 +31,22 @@ cur = pl.DataFrame({
 })
 report = compute_drift(base, cur, time_column="t", granularity="1d")
 """,
-    "from mlobs_notebook.widgets import DriftExplorer\nexplorer = DriftExplorer(report)\nexplorer",
+    'from mlobs_notebook.widgets import DriftExplorer\nexplorer = DriftExplorer(report, feature="x")\nexplorer',
     'explorer.feature.value = "c"\n'
-    f'trace = explorer.outputs["histogram"].outputs[0]["data"]["{PLOTLY}"]["data"][1]\n'
+    f'trace = explorer.displays["histogram"].data["{PLOTLY}"]["data"][1]\n'
     'print(json.dumps(dict(zip(trace["x"], trace["customdata"]))))',
-    "from mlobs_notebook.widgets import use_static\nuse_static()\nexplorer",
+    'from mlobs_notebook.widgets import use_static\nuse_static()\nDriftExplorer(report, feature="x")',
 ]
 
 
+def _html(output) -> str:
+    return output.get("data", {}).get("text/html", "")
+
+
 @pytest.mark.slow
-def test_a_kernel_keeps_the_widget_and_its_static_fallback(tmp_path):
+def test_a_kernel_keeps_the_controls_and_the_figures_as_last_drawn(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src.strip()) for src in CELLS]
-    nb.cells[2].source = "import json\n" + nb.cells[2].source
     # the venv's python as the kernel, whatever kernelspecs the machine has
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     client = NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
@@ -49,19 +55,24 @@ def test_a_kernel_keeps_the_widget_and_its_static_fallback(tmp_path):
     errors = [o for c in nb.cells for o in c.outputs if o.output_type == "error"]
     assert not errors, errors
 
-    [live] = [o for o in nb.cells[1].outputs if o.output_type == "execute_result"]
-    assert WIDGET_VIEW in live.data and "text/html" in live.data and "text/plain" in live.data
-    figures = re.findall(r'<script type="application/vnd.mlobs.figure\+json">', live.data["text/html"])
-    assert len(figures) == 3 and "widget-view" not in live.data["text/html"]
+    outputs = nb.cells[1].outputs
+    assert all(o.output_type == "display_data" for o in outputs)  # no execute_result: _ipython_display_
+    [controls] = [o for o in outputs if WIDGET_VIEW in o.data]
+    assert controls.data["text/plain"].startswith("<DriftExplorer: feature ")
+    figures = [o for o in outputs if PLOTLY in o.data]
+    assert len(figures) == 3 and all(_html(o).count(FIGURE) == 1 for o in figures)
+    assert outputs.index(controls) == 0 and outputs[1].data["text/html"].count(PLOTLY_BANNER) == 1
 
-    # the change arrived as Output state, computed in the kernel from the report's bins
+    # the change in cell 2 came back to cell 1's outputs by display id: the file keeps the last state
     # (the latest window holds rows i % 4 == 3: 200 rows, all "d")
     assert json.loads(nb.cells[2].outputs[0].text) == {"a": 0, "b": 0, "c": 0, "d": 200, "null": 0}
+    titles = [o.data[PLOTLY]["layout"]["title"]["text"] for o in figures]
+    assert any(t.startswith("c: baseline vs current") for t in titles)
+    assert not any(t.startswith("x:") for t in titles)
+    assert any("feature c, window" in _html(o) for o in outputs)
 
-    outputs = nb.cells[3].outputs
-    [static] = [o for o in outputs if o.output_type == "execute_result"]
-    assert WIDGET_VIEW not in static.data
-    assert "c: baseline vs current" in static.data["text/html"]
-    # plotly's connected renderer was set up once, by a small script, not the plotly.js bundle
-    setup = [o for o in outputs if o.output_type == "display_data"]
-    assert sum(len(json.dumps(o.data)) for o in setup) < 20_000
+    static = nb.cells[3].outputs
+    assert not any(WIDGET_VIEW in o.get("data", {}) for o in static)
+    assert sum(_html(o).count(FIGURE) for o in static) == 3
+    everything = json.dumps([o for c in nb.cells for o in c.outputs])
+    assert everything.count(PLOTLY_BANNER) == 1  # plotly.js once per kernel

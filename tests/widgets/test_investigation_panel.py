@@ -7,8 +7,9 @@ from investigation_cache import demo_investigation
 
 from mlobs_notebook.errors import InputError
 from mlobs_notebook.widgets import DriftExplorer, LineageExplorer
+from mlobs_notebook.widgets._display import EMPTY
 from mlobs_notebook.widgets.correlation import CorrelationPanel
-from mlobs_notebook.widgets.investigation_panel import STEPS, InvestigationPanel
+from mlobs_notebook.widgets.investigation_panel import SLOTS, STEPS, InvestigationPanel
 
 
 @pytest.fixture(scope="module")
@@ -16,14 +17,12 @@ def inv(world):
     return demo_investigation(world)
 
 
-def _find(widget, kind):
-    if isinstance(widget, kind):
-        return widget
-    for child in getattr(widget, "children", ()):
-        found = _find(child, kind)
-        if found is not None:
-            return found
-    return None
+PLOTLY = "application/vnd.plotly.v1+json"
+
+
+def shown(panel):
+    """The display data of the panel's outputs (its slots), in order."""
+    return [d.data for d in panel.displays.values()]
 
 
 def test_next_and_back_walk_the_steps_in_order(inv):
@@ -34,7 +33,9 @@ def test_next_and_back_walk_the_steps_in_order(inv):
     for _ in STEPS[1:]:
         panel.next.click()
         seen.append(panel.step.value)
-        assert panel.content.children == (panel.views[panel.step.value],)
+        view = panel.views[panel.step.value]
+        assert panel.content.children == tuple(view.controls)
+        assert shown(panel) == [d.data for d in view.displays] + [EMPTY] * (SLOTS - len(view.displays))
     assert tuple(seen) == STEPS and panel.next.disabled and not panel.back.disabled
     panel.next.click()
     assert panel.step.value == "verdict"
@@ -45,23 +46,40 @@ def test_next_and_back_walk_the_steps_in_order(inv):
 def test_each_step_opens_its_panel_on_the_first_drifted_feature(inv):
     panel = InvestigationPanel(inv, step="drift")
     top = inv.drifted_features[0].feature
-    drift = _find(panel.view("drift"), DriftExplorer)
+    drift = panel.view("drift").panel
+    assert isinstance(drift, DriftExplorer) and panel.content.children == (drift,)
     assert drift.feature.value == top and drift.report is inv.drift
-    lineage = _find(panel.view("lineage"), LineageExplorer)
+    lineage = panel.view("lineage").panel
+    assert isinstance(lineage, LineageExplorer)
     assert lineage.column.value == top
     assert set(lineage.highlight) == {s.job for s in inv.diagnosis.suspects}
-    correlation = _find(panel.view("correlation"), CorrelationPanel)
-    assert correlation.feature.value == top and correlation.investigation is inv
+    correlation = panel.view("correlation").panel
+    assert isinstance(correlation, CorrelationPanel) and correlation.feature.value == top and correlation.investigation is inv
     # a view is built once and kept: changing it in one visit is still there on the next
     correlation.lag.value = 0
     panel.step.value = "model"
     panel.step.value = "correlation"
-    assert _find(panel.content, CorrelationPanel).lag.value == 0
+    assert panel.content.children[0].lag.value == 0
+
+
+def test_the_outputs_follow_the_open_panel_and_only_it(inv):
+    panel = InvestigationPanel(inv, step="drift")
+    explorer = panel.view("drift").panel
+    slot = 1 + list(explorer.displays).index("histogram")  # after the step's text
+    quiet = next(f for f in inv.features if f != explorer.feature.value)
+    explorer.feature.value = quiet
+    assert shown(panel)[slot][PLOTLY]["layout"]["title"]["text"].startswith(f"{quiet}: baseline vs current")
+    assert shown(panel)[slot] == explorer.displays["histogram"].data
+    panel.step.value = "correlation"
+    correlation = shown(panel)
+    explorer.feature.value = inv.drifted_features[0].feature  # a hidden step changes: the outputs stay
+    assert shown(panel) == correlation
+    assert "3. drift" not in "".join(d["text/html"] for d in correlation) and "5. correlation" in correlation[0]["text/html"]
 
 
 def test_the_verdict_step_shows_evidence_and_suspects(inv):
     panel = InvestigationPanel(inv, step="verdict")
-    text = panel.view("verdict").children[0].value
+    text = panel.view("verdict").displays[0].data["text/html"]
     assert inv.verdict in text
     assert all(__import__("html").escape(e) in text for e in inv.diagnosis.evidence)
     assert inv.diagnosis.suspects[0].run_id in text

@@ -51,8 +51,8 @@ def store(world, tmp_path_factory):
 
 
 def sent(panel):
-    [output] = panel.outputs["metric_series"].outputs
-    return output["data"][PLOTLY]
+    """The figure the frontend receives in the panel's output."""
+    return panel.displays["metric_series"].data[PLOTLY]
 
 
 def test_opens_on_the_production_version_with_its_training_snapshot(store, world):
@@ -60,8 +60,8 @@ def test_opens_on_the_production_version_with_its_training_snapshot(store, world
     assert picker.version.value == "@production"
     assert picker.record.version == world.model_version and picker.record.run_id == world.training_run_id
     assert [d.source.snapshot_id for d in picker.datasets] == [world.training_snapshot_id]
-    assert world.training_run_id in picker.info.value
-    assert f"snapshot {world.training_snapshot_id}" in picker.info.value
+    assert world.training_run_id in picker.displays["info"].data["text/html"]
+    assert f"snapshot {world.training_snapshot_id}" in picker.displays["info"].data["text/html"]
     series = metric_series(picker.record, world.metric, world.eval_filter, tracking_uri=store.tracking_uri)
     line = sent(picker)["data"][0]
     assert line["y"] == pytest.approx(series["value"].to_list())
@@ -78,7 +78,7 @@ def test_changing_the_model_updates_the_series_and_the_facts(store, world):
     assert line["y"] == pytest.approx(list(store.challenger_aucs.values()))
     assert line != before["data"][0]
     assert picker.record.name == CHALLENGER and picker.datasets == []
-    assert "logged no dataset inputs" in picker.error and "logged no dataset inputs" in picker.info.value
+    assert "logged no dataset inputs" in picker.error and "logged no dataset inputs" in picker.displays["info"].data["text/html"]
     assert tuple(picker.model.options) == models
     assert [v for _, v in picker.version.options] == ["@production", "1"]
     picker.model.value = world.model

@@ -49,7 +49,7 @@ def test_in_a_kernel_the_bar_is_one_output_updated_in_place(tmp_path):
     displays = [o for o in outputs if o.output_type == "display_data"]
     assert len(displays) == 1, outputs
     html, text = displays[0].data["text/html"], displays[0].data["text/plain"]
-    assert "<progress value='1.000' max='1'" in html and "Loading &lt;snapshot&gt;" in html
+    assert '<progress value="1.000" max="1"' in html and "Loading &lt;snapshot&gt;" in html
     assert "read" in html and "drift" in html and "diagnose" in html
     assert "100%" in text and "#" * 30 in text
     assert [o.text for o in outputs if o.output_type == "stream"] == ["display\n"]
