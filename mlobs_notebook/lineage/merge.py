@@ -4,6 +4,11 @@ the graph over the result.
 - Events of one run are merged by ``runId``: START often has no inputs and some runs only send a
   terminal event, so inputs, outputs and facets are the union over the run's events, facets
   merged by key (an older event never overrides a newer one's facet).
+- A run's job is the one its terminal event names, else its latest event: Spark's first event
+  of an application may name the job ``unknown`` and later ones the real job
+  (OpenLineage/OpenLineage#3846), so ``unknown`` never names a run's job while another name is
+  given. Events of one run that name two other jobs, or two different parent runs, are reported
+  in ``problems`` (naming the run, both values and the one kept), never merged silently.
 - The final state of a run is its latest terminal event (COMPLETE, FAIL, ABORT), else its latest
   event.
 - Runs whose id is a test-matcher placeholder (dbt fixtures: every ``runId`` is
@@ -51,13 +56,15 @@ from mlobs_notebook.lineage.readers.openlineage import (
 
 class _RunAcc:
     __slots__ = (
-        "run_id", "job", "count", "start", "end", "last", "latest_merge", "state", "terminal_time",
-        "run_facets", "job_facets", "inputs", "outputs", "parent_override",
+        "run_id", "job", "job_rank", "count", "start", "end", "last", "latest_merge", "state", "terminal_time",
+        "run_facets", "job_facets", "inputs", "outputs", "parent_override", "parent",
     )  # fmt: skip
 
     def __init__(self, run_id: str, job: JobRef) -> None:
         self.run_id = run_id
         self.job = job
+        self.job_rank: tuple[bool, bool, datetime] | None = None
+        self.parent: RunLink | None = None
         self.count = 0
         self.start: datetime | None = None
         self.end: datetime | None = None
@@ -70,6 +77,10 @@ class _RunAcc:
         self.inputs: dict[DatasetRef, dict[str, Any]] = {}
         self.outputs: dict[DatasetRef, dict[str, Any]] = {}
         self.parent_override: str | None = None
+
+
+# Job names integrations send before they know the real one (OpenLineage/OpenLineage#3846).
+PLACEHOLDER_JOB_NAMES = frozenset({"unknown"})
 
 
 def _merge(into: dict[str, Any], new: dict[str, Any], newer: bool) -> None:
@@ -184,6 +195,7 @@ class Merger:
             acc = self._runs[key] = _RunAcc(key, ev.job)
         acc.count += 1
         t = ev.event_time
+        self._identify(acc, ev)
         newer = acc.latest_merge is None or t >= acc.latest_merge
         if newer:
             acc.latest_merge = t
@@ -210,6 +222,28 @@ class Merger:
             for d in items:
                 self._see(d)
                 _merge(target.setdefault(d.ref, {}), d.facets, newer)
+
+    def _identify(self, acc: _RunAcc, ev: RunEvent) -> None:
+        """Which job the run belongs to (see the module docstring), and whether this event's job
+        or parent run disagrees with the run's other events."""
+        placeholder = ev.job.name.lower() in PLACEHOLDER_JOB_NAMES
+        rank = (not placeholder, ev.event_type in TERMINAL_STATES, ev.event_time)
+        if ev.job != acc.job and not placeholder and acc.job.name.lower() not in PLACEHOLDER_JOB_NAMES:
+            winner = ev.job if acc.job_rank is None or rank >= acc.job_rank else acc.job
+            self.problems.append(Problem(ev.source, ev.line, (
+                f"run {acc.run_id}: its events name two jobs, {acc.job} and {ev.job}; taken as "
+                f"{winner}'s run (the job its terminal, else latest, event names)"
+            )))  # fmt: skip
+        if acc.job_rank is None or rank >= acc.job_rank:
+            acc.job, acc.job_rank = ev.job, rank
+        if "parent" in ev.run_facets:
+            parent = _link(ev.run_facets["parent"])
+            if parent is not None and acc.parent is not None and parent != acc.parent and not ev.run_id_is_placeholder:
+                self.problems.append(Problem(ev.source, ev.line, (
+                    f"run {acc.run_id}: its events name two parent runs, {_show(acc.parent)} and "
+                    f"{_show(parent)}; the latest event's is kept"
+                )))  # fmt: skip
+            acc.parent = parent or acc.parent
 
     # --- result ------------------------------------------------------------------------------
     def finish(self) -> LineageData:
@@ -375,6 +409,10 @@ class Merger:
                     break
                 top = up.root or up.parent
             runs[run_id] = replace(run, root=top)
+
+
+def _show(link: RunLink) -> str:
+    return f"{link.job} run {link.run_id}" if link.run_id else str(link.job)
 
 
 def _link(value: Any) -> RunLink | None:
