@@ -35,6 +35,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--metric", default=None, help="the evaluation metric (default: auc)")
     parser.add_argument("--eval-filter", default=None, help="MLflow filter for evaluation runs (default: tags.env = 'production')")
     parser.add_argument("--columns", help="comma-separated features to compare (default: the model's signature)")
+    parser.add_argument("--thresholds", choices=("default", "learned"), default="default",
+                        help="drift thresholds: the registered defaults, or learned from the training data's own "
+                             "windows (mean + 3 std, NannyML's rule; the training data needs the time column)")
     parser.add_argument("--format", default="text", choices=("text", "json"))
     parser.add_argument("--out", metavar="REPORT", help="write the postmortem: report.html or report.md")
     parser.set_defaults(run=run)
@@ -74,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         granularity=s["granularity"], alias=s["alias"], tracking_uri=s["tracking_uri"],
         eval_filter=s["eval_filter"], lineage_dataset=args.lineage_dataset,
         columns=[c.strip() for c in args.columns.split(",")] if args.columns else None,
-        time_format=args.time_format,
+        time_format=args.time_format, thresholds="learned" if args.thresholds == "learned" else None,
     )
     written = inv.write(args.out) if args.out else None
     if args.format == "json":

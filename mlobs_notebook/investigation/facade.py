@@ -56,7 +56,7 @@ def investigate(
     persistence: tuple[int, int] = DEFAULT_PERSISTENCE,
     lookback: timedelta = DEFAULT_LOOKBACK,
     max_lag: int = 7,
-    thresholds: Mapping[str, Any] | None = None,
+    thresholds: Mapping[str, Any] | str | None = None,
     time_format: str | None = None,
     progress: Progress | None = None,
     lookback_days: int | None = None,
@@ -130,8 +130,10 @@ def investigate(
     current_range = (_utc(instants[time_column].min()), _utc(instants[time_column].max()))
     clock.step("current", 0.4)
 
+    # the baseline keeps its time column: learned thresholds window it (the profile leaves it out)
+    kept = [f for f in features if f in baseline_columns] + ([time_column] if time_column in baseline_columns else [])
     report = compute_drift(
-        baseline.select(*[f for f in features if f in baseline_columns]),
+        baseline.select(*kept),
         current_data, time_column=time_column, granularity=step_of, thresholds=thresholds,
         time_format=time_format,
     )

@@ -40,10 +40,10 @@ def test_all_null_baseline_column_is_compared_through_the_null_bin() -> None:
     assert row["reference_null_rate"] == 1.0 and row["status"] == "drift"
 
 
-def test_constant_column_has_one_edge_and_no_normalised_wasserstein() -> None:
-    base = pl.DataFrame({"x": [3.0] * 200})
-    report = compute_drift(base, pl.DataFrame({"x": [3.0] * 50 + [4.0] * 50}))
-    assert report.baseline.bin_edges("x").tolist() == [-math.inf, 3.0, math.inf]
+def test_constant_column_has_a_bin_of_its_own_and_no_normalised_wasserstein() -> None:
+    base = pl.DataFrame({"x": [3.5] * 200})
+    report = compute_drift(base, pl.DataFrame({"x": [3.5] * 50 + [4.5] * 50}))
+    assert report.baseline.bin_edges("x").tolist() == [-math.inf, 3.5, np.nextafter(3.5, math.inf), math.inf]
     row = _row(report, "x")
     assert row["wasserstein_distance"] == pytest.approx(0.5)
     assert row["wasserstein_normalized"] is None  # std 0
@@ -114,7 +114,7 @@ def test_pooling_keeps_a_new_frequent_category() -> None:
 
 
 def test_missing_columns_and_changed_types_are_schema_findings() -> None:
-    base = pl.DataFrame({"a": [1.0, 2.0, 3.0] * 10, "b": ["x", "y", "z"] * 10, "gone": [1.5] * 30})
+    base = pl.DataFrame({"a": [1.5, 2.5, 3.5] * 10, "b": ["x", "y", "z"] * 10, "gone": [1.5] * 30})
     cur = pl.DataFrame({"a": ["1", "2", "3"] * 10, "b": ["x", "y", "y"] * 10, "new": [1] * 30})
     report = compute_drift(base, cur)
     findings = {f.column: f for f in report.schema_findings}
@@ -168,7 +168,10 @@ def test_thresholds_per_statistic_and_per_column(baseline: pl.DataFrame, current
         baseline, current, thresholds={"population_stability_index": None, "x": {"ks_pvalue": "default"}}
     )
     statuses = dict(zip(by_column.table["column_name"], by_column.table["status"], strict=True))
-    assert statuses["x"] == "drift" and statuses["color"] is None
+    assert statuses["x"] == "drift" and statuses["color"] == "ok"  # null rate and unseen share judge it
+    quiet = {"population_stability_index": None, "percent_null_delta": None, "unseen_category_share": None}
+    nothing = compute_drift(baseline, current, thresholds=quiet)
+    assert nothing.table["status"].null_count() == nothing.table.height
     with pytest.raises(UnknownStatistic, match="population_stability_index"):
         compute_drift(baseline, current, thresholds={"psi": 0.2})
     with pytest.raises(UnknownStatistic, match="js_distance"):
@@ -195,14 +198,19 @@ def test_baseline_bins_from_sorted_values_match_the_current_side_counting() -> N
     assert sum(bins["baseline_counts"]) == len(values)
 
 
-def test_empty_current_data_gives_empty_windows_not_errors(baseline: pl.DataFrame) -> None:
+def test_empty_current_data_is_said_in_the_status_and_a_note(baseline: pl.DataFrame) -> None:
     empty = baseline.clear()
-    windowed = compute_drift(baseline, empty, time_column="ts", granularity="1d")
-    assert windowed.table.height == 0 and windowed.bins.height == 0
-    whole = compute_drift(baseline, empty)
-    assert set(whole.table["count"]) == {0}
-    assert whole.table["population_stability_index"].null_count() == whole.table.height
-    assert whole.table["status"].null_count() == whole.table.height
+    for report in (compute_drift(baseline, empty, time_column="ts", granularity="1d"), compute_drift(baseline, empty)):
+        assert report.table.height == 4  # one row per column, for the one (empty) window
+        assert set(report.table["count"]) == {0}
+        assert set(report.table["status"]) == {"empty"}
+        assert report.table["drifted"].null_count() == report.table.height
+        assert report.table["population_stability_index"].null_count() == report.table.height
+        assert any("no rows" in note for note in report.notes)
+    nulls = baseline.head(5).with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias("ts"))
+    report = compute_drift(baseline, nulls, time_column="ts", granularity="1d")
+    assert set(report.table["status"]) == {"empty"}
+    assert any("5 row(s) with a null 'ts'" in note for note in report.notes)
 
 
 def test_rows_out_of_time_order_give_the_same_report(baseline: pl.DataFrame, current: pl.DataFrame) -> None:
