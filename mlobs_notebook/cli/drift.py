@@ -104,6 +104,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         import polars as pl
 
-        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, fmt_str_lengths=40):
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=-1, fmt_str_lengths=40):
             print(report.table.select(_TABLE_COLUMNS))
     return 0

@@ -36,7 +36,8 @@ def proportions(counts: np.ndarray) -> np.ndarray:
     """Rows divided by their totals; rows with no observations become NaN (statistic undefined)."""
     totals = counts.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(totals > 0, counts / np.where(totals > 0, totals, 1), np.nan)
+        shares: np.ndarray = np.where(totals > 0, counts / np.where(totals > 0, totals, 1), np.nan)
+    return shares
 
 
 def pool_rare(
@@ -94,7 +95,8 @@ def pool_rare(
 
 
 def _sum(counts: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    return np.where(mask, counts, 0).sum(axis=1, keepdims=True)
+    total: np.ndarray = np.where(mask, counts, 0).sum(axis=1, keepdims=True)
+    return total
 
 
 def _hides_change(ref: np.ndarray, cur: np.ndarray, pool: np.ndarray, alpha: float) -> np.ndarray:
@@ -136,7 +138,8 @@ def _hides_change(ref: np.ndarray, cur: np.ndarray, pool: np.ndarray, alpha: flo
     statistic = np.nan_to_num(terms.sum(axis=1))
     testable = (dof >= 1) & (n_r > 0) & (n_c > 0)
     pvalue = stats.chi2.sf(statistic, np.maximum(dof, 1))
-    return (testable & (pvalue < alpha)) | _piles_up(r, c, pool, n_r, n_c, alpha)
+    hides: np.ndarray = (testable & (pvalue < alpha)) | _piles_up(r, c, pool, n_r, n_c, alpha)
+    return hides
 
 
 def _piles_up(
@@ -156,4 +159,5 @@ def _piles_up(
         if len(w):
             tail = stats.binom.sf(counts[w, k] - 1, n[w], share[w, k])  # P(X >= count)
             np.minimum.at(smallest, w, tail)
-    return (n_r > 0) & (n_c > 0) & (smallest * np.maximum(tests, 1) < alpha)
+    piled: np.ndarray = (n_r > 0) & (n_c > 0) & (smallest * np.maximum(tests, 1) < alpha)
+    return piled

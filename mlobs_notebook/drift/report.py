@@ -62,7 +62,7 @@ class DriftReport:
     granularity: Granularity | None = None
     zone: str = "UTC"
     statistics: tuple[str, ...] = ()
-    levels: dict = field(default_factory=dict, compare=False, repr=False)
+    levels: dict[str, dict[str, dict[str, Threshold]]] = field(default_factory=dict, compare=False, repr=False)
     min_window_rows: int = 0
     baseline: Any = field(default=None, compare=False, repr=False)
 
@@ -75,7 +75,8 @@ class DriftReport:
 
     def threshold(self, column: str, statistic: str, drift_type: str = "BASELINE") -> Threshold | None:
         """The threshold ``statistic`` judged ``column`` by, or None when it did not judge it."""
-        return self.levels.get(drift_type, {}).get(column, {}).get(statistic)
+        found: Threshold | None = self.levels.get(drift_type, {}).get(column, {}).get(statistic)
+        return found
 
     def to_polars(self) -> pl.DataFrame:
         return self.table

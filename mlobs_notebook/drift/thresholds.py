@@ -237,7 +237,7 @@ def judge(
     levels: Mapping[str, Threshold],
     rows: np.ndarray,
     min_rows: int,
-) -> tuple[dict[str, list], list, list]:
+) -> tuple[dict[str, list[bool | None]], list[bool | None], list[str | None]]:
     """(flag per statistic, drifted, status) per window.
 
     A statistic judges a window when its value is defined and both its samples (``sizes``, the
@@ -246,7 +246,7 @@ def judge(
     none drifted, else None. Status: see the module docstring.
     """
     length = len(rows)
-    flags: dict[str, list] = {}
+    flags: dict[str, list[bool | None]] = {}
     judged = np.zeros(length, dtype=bool)
     drift = np.zeros(length, dtype=bool)
     warn = np.zeros(length, dtype=bool)
@@ -265,7 +265,7 @@ def judge(
         flags[name] = [bool(p) if ok else None for p, ok in zip(past, valid, strict=True)]
     empty = np.asarray(rows) == 0
     drifted = [None if e or not j else bool(d) for d, j, e in zip(drift, judged, empty, strict=True)]
-    status = []
+    status: list[str | None] = []
     for d, w, j, s, e in zip(drift, warn, judged, small, empty, strict=True):
         if e:
             status.append("empty")

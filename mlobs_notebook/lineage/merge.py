@@ -4,11 +4,10 @@ the graph over the result.
 - Events of one run are merged by ``runId``: START often has no inputs and some runs only send a
   terminal event, so inputs, outputs and facets are the union over the run's events, facets
   merged by key (an older event never overrides a newer one's facet).
-- A run's job is the one its terminal event names, else its latest event: Spark's first event
-  of an application may name the job ``unknown`` and later ones the real job
-  (OpenLineage/OpenLineage#3846), so ``unknown`` never names a run's job while another name is
-  given. Events of one run that name two other jobs, or two different parent runs, are reported
-  in ``problems`` (naming the run, both values and the one kept), never merged silently.
+- A run's job is the one its terminal event names, else its latest event, never Spark's
+  placeholder ``unknown`` (``identity.py``). Events of one run that name two other jobs, or two
+  parent runs, are reported in ``problems`` (the run, both values, the one kept), never merged
+  silently.
 - The final state of a run is its latest terminal event (COMPLETE, FAIL, ABORT), else its latest
   event.
 - Runs whose id is a test-matcher placeholder (dbt fixtures: every ``runId`` is
@@ -26,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from mlobs_notebook.lineage.identity import RunIdentity, link
 from mlobs_notebook.lineage.model import (
     TERMINAL_STATES,
     ColumnEdge,
@@ -56,15 +56,13 @@ from mlobs_notebook.lineage.readers.openlineage import (
 
 class _RunAcc:
     __slots__ = (
-        "run_id", "job", "job_rank", "count", "start", "end", "last", "latest_merge", "state", "terminal_time",
-        "run_facets", "job_facets", "inputs", "outputs", "parent_override", "parent",
+        "run_id", "identity", "count", "start", "end", "last", "latest_merge", "state", "terminal_time",
+        "run_facets", "job_facets", "inputs", "outputs", "parent_override",
     )  # fmt: skip
 
     def __init__(self, run_id: str, job: JobRef) -> None:
         self.run_id = run_id
-        self.job = job
-        self.job_rank: tuple[bool, bool, datetime] | None = None
-        self.parent: RunLink | None = None
+        self.identity = RunIdentity(run_id, job)
         self.count = 0
         self.start: datetime | None = None
         self.end: datetime | None = None
@@ -77,10 +75,6 @@ class _RunAcc:
         self.inputs: dict[DatasetRef, dict[str, Any]] = {}
         self.outputs: dict[DatasetRef, dict[str, Any]] = {}
         self.parent_override: str | None = None
-
-
-# Job names integrations send before they know the real one (OpenLineage/OpenLineage#3846).
-PLACEHOLDER_JOB_NAMES = frozenset({"unknown"})
 
 
 def _merge(into: dict[str, Any], new: dict[str, Any], newer: bool) -> None:
@@ -195,7 +189,7 @@ class Merger:
             acc = self._runs[key] = _RunAcc(key, ev.job)
         acc.count += 1
         t = ev.event_time
-        self._identify(acc, ev)
+        self.problems.extend(Problem(ev.source, ev.line, reason) for reason in acc.identity.observe(ev))
         newer = acc.latest_merge is None or t >= acc.latest_merge
         if newer:
             acc.latest_merge = t
@@ -222,28 +216,6 @@ class Merger:
             for d in items:
                 self._see(d)
                 _merge(target.setdefault(d.ref, {}), d.facets, newer)
-
-    def _identify(self, acc: _RunAcc, ev: RunEvent) -> None:
-        """Which job the run belongs to (see the module docstring), and whether this event's job
-        or parent run disagrees with the run's other events."""
-        placeholder = ev.job.name.lower() in PLACEHOLDER_JOB_NAMES
-        rank = (not placeholder, ev.event_type in TERMINAL_STATES, ev.event_time)
-        if ev.job != acc.job and not placeholder and acc.job.name.lower() not in PLACEHOLDER_JOB_NAMES:
-            winner = ev.job if acc.job_rank is None or rank >= acc.job_rank else acc.job
-            self.problems.append(Problem(ev.source, ev.line, (
-                f"run {acc.run_id}: its events name two jobs, {acc.job} and {ev.job}; taken as "
-                f"{winner}'s run (the job its terminal, else latest, event names)"
-            )))  # fmt: skip
-        if acc.job_rank is None or rank >= acc.job_rank:
-            acc.job, acc.job_rank = ev.job, rank
-        if "parent" in ev.run_facets:
-            parent = _link(ev.run_facets["parent"])
-            if parent is not None and acc.parent is not None and parent != acc.parent and not ev.run_id_is_placeholder:
-                self.problems.append(Problem(ev.source, ev.line, (
-                    f"run {acc.run_id}: its events name two parent runs, {_show(acc.parent)} and "
-                    f"{_show(parent)}; the latest event's is kept"
-                )))  # fmt: skip
-            acc.parent = parent or acc.parent
 
     # --- result ------------------------------------------------------------------------------
     def finish(self) -> LineageData:
@@ -357,10 +329,10 @@ class Merger:
             return [dataset_from_facets(ref, facets, canon=canon, memo=self._memo) for ref, facets in items.items()]
 
         outputs = io(acc.outputs)
-        parent = _link(rf.get("parent"))
+        parent = link(rf.get("parent"))
         if parent is not None and acc.parent_override is not None:
             parent = RunLink(parent.job, acc.parent_override)
-        root = _link(_dict(rf.get("parent")).get("root"))
+        root = link(_dict(rf.get("parent")).get("root"))
         location = _dict(jf.get("sourceCodeLocation"))
         loc_text = _str(location.get("url")) or "/".join(
             x for x in (_str(location.get("repoUrl")), _str(location.get("path"))) if x
@@ -370,7 +342,7 @@ class Merger:
         return make(
             Run,
             run_id=acc.run_id,
-            job=acc.job,
+            job=acc.identity.job,
             state=acc.state,  # type: ignore[arg-type]
             start_time=acc.start,
             end_time=acc.end,
@@ -409,17 +381,3 @@ class Merger:
                     break
                 top = up.root or up.parent
             runs[run_id] = replace(run, root=top)
-
-
-def _show(link: RunLink) -> str:
-    return f"{link.job} run {link.run_id}" if link.run_id else str(link.job)
-
-
-def _link(value: Any) -> RunLink | None:
-    value = _dict(value)
-    job = _dict(value.get("job"))
-    ns, name = _str(job.get("namespace")), _str(job.get("name"))
-    if ns is None or name is None:
-        return None
-    run_id = _str(_dict(value.get("run")).get("runId"))
-    return RunLink(JobRef(ns, name), run_id.lower() if run_id and "{" not in run_id else run_id)

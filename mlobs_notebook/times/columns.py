@@ -114,7 +114,8 @@ def read_time_column(
             aware_text = "%z" in time_format or "%:z" in time_format or time_format.endswith("Z")
             if time_format.endswith("Z") or not aware_text:
                 parsed = parsed.dt.replace_time_zone("UTC")
-            offsets = sorted({_offset(v) for v in _text_sample(frame, column)} - {None}) if aware_text else []
+            found = {_offset(v) for v in _text_sample(frame, column)} if aware_text else set()
+            offsets = sorted(o for o in found if o is not None)
         else:
             text_format = "ISO 8601"
             offsets = _iso_offsets(column, _text_sample(frame, column))
@@ -166,9 +167,9 @@ def _iso_instants(text: pl.Expr) -> pl.Expr:
 def _iso_offsets(column: str, sample: list[str]) -> list[str]:
     """The distinct UTC offsets of a sample of ISO text (empty when it has none), or an error
     when the sample is not ISO 8601 or mixes times with and without an offset."""
-    found = [_OFFSET.match(v.upper()) for v in sample]
-    if not all(found):
-        shown = ", ".join(repr(v) for v, m in zip(sample, found, strict=True) if not m)
+    bad = [v for v in sample if not _OFFSET.match(v.upper())]
+    if bad:
+        shown = ", ".join(repr(v) for v in bad)
         raise InputError(
             f"time column {column!r} holds text that is not ISO 8601 (e.g. {shown[:120]}), and day-first "
             f"or month-first text cannot be told apart safely. Tried ISO 8601: {', '.join(ISO_FORMS)}. Pass "
@@ -180,7 +181,7 @@ def _iso_offsets(column: str, sample: list[str]) -> list[str]:
             f"time column {column!r} mixes times with a UTC offset and times without one; the latter "
             "cannot be placed in time. Give every value an offset, or pass time_format="
         )
-    return sorted(offsets - {None})
+    return sorted(o for o in offsets if o is not None)
 
 
 def _text_zone(column: str, offsets: list[str]) -> tuple[str, str | None]:

@@ -224,3 +224,36 @@ def test_rows_out_of_time_order_give_the_same_report(baseline: pl.DataFrame, cur
         assert report.table.filter(pl.col("column_name").is_in(["x", "y"]))["ks_statistic"].null_count() == 0
         assert_frame_equal(report.table, ordered.table, rel_tol=1e-12, abs_tol=1e-12)
         assert_frame_equal(report.profile, ordered.profile, rel_tol=1e-12, abs_tol=1e-12)
+
+
+def test_share_moving_between_rare_categories_is_not_pooled_away() -> None:
+    rng = np.random.default_rng(3)
+    names = np.array([f"v{i:04d}" for i in range(1000)])
+    base = pl.DataFrame({"c": rng.choice(names, 200_000)})
+    same = pl.DataFrame({"c": rng.choice(names, 500)})
+    assert _row(compute_drift(base, same), "c")["status"] == "ok"  # sparse but unchanged: pooled
+    piled = pl.DataFrame({"c": np.repeat(names[:50], 10)})  # 500 rows on 50 of the 1,000 categories
+    row = _row(compute_drift(base, piled), "c")
+    assert row["population_stability_index"] > 1 and row["status"] == "drift"
+    # in a 15-row window every category is rare; all of it on the one that had 40% is a change
+    colors = pl.DataFrame({"color": ["red", "green", "blue", "green", "red"] * 200})
+    moved = _row(compute_drift(colors, pl.DataFrame({"color": ["red"] * 15})), "color")
+    assert moved["status"] == "drift"
+    assert stats.chisquare([15, 0, 0], [6, 6, 3]).pvalue < 1e-4  # what the pooling guard sees
+
+
+def test_pooled_bins_keep_baseline_and_new_categories_apart() -> None:
+    ref = np.array([[5000, 5000, 3, 2, 0, 0, 10]])  # two common, two rare known, two new, null
+    cur = np.array([[50, 50, 0, 0, 2, 1, 0]])
+    pooled_ref, pooled_cur = pool_rare(ref, cur, 20, known=4)
+    assert pooled_ref[0].tolist() == [5000, 5000, 0, 0, 0, 0, 10, 5, 0]  # ..., null, __other__, __unseen__
+    assert pooled_cur[0].tolist() == [50, 50, 0, 0, 0, 0, 0, 0, 3]
+
+
+def test_heavy_ties_get_a_bin_of_their_own() -> None:
+    rng = np.random.default_rng(5)
+    values = np.concatenate([np.zeros(700), rng.uniform(0, 1, 300)])
+    edges = fit_baseline(pl.DataFrame({"x": values})).bin_edges("x")
+    assert edges[1] == 0.0 and edges[2] == np.nextafter(0.0, 1.0)  # zero alone in [0, 0+)
+    nudged = pl.DataFrame({"x": np.concatenate([np.full(700, 1e-6), rng.uniform(0, 1, 300)])})
+    assert _row(compute_drift(pl.DataFrame({"x": values}), nudged), "x")["status"] == "drift"

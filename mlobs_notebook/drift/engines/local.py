@@ -30,9 +30,9 @@ from mlobs_notebook.drift.engines.learned import baseline_windows, learned_note
 from mlobs_notebook.drift.kinds import as_polars
 from mlobs_notebook.drift.profile import QUANTILES, BaselineProfile
 from mlobs_notebook.drift.report import DriftReport
-from mlobs_notebook.drift.schema import compare_schemas
+from mlobs_notebook.drift.schema import SchemaFinding, compare_schemas
 from mlobs_notebook.drift.statistics import Statistic, resolve
-from mlobs_notebook.drift.thresholds import LEARNED, fixed, learn, resolve_thresholds
+from mlobs_notebook.drift.thresholds import LEARNED, Threshold, fixed, learn, resolve_thresholds
 from mlobs_notebook.drift.windows import WINDOW, assign_windows, window_notes
 from mlobs_notebook.errors import InputError, UnknownColumn
 from mlobs_notebook.times import Granularity, TimeColumn, read_time_column
@@ -106,8 +106,8 @@ def compute_drift(
     profile, baseline_names = _profile(baseline, requested, kinds, bins, time_column, schema)
     compared, findings = compare_schemas(profile, schema, requested, baseline_names, time_column)
     wanted = resolve_thresholds(thresholds, {c: profile.kinds_[c] for c in compared}, chosen)
-    options = {"consecutive": consecutive, "min_category_count": min_category_count,
-               "min_window_rows": min_window_rows, "max_exact_rows": max_exact_rows}  # fmt: skip
+    options: dict[str, Any] = {"consecutive": consecutive, "min_category_count": min_category_count,
+                               "min_window_rows": min_window_rows, "max_exact_rows": max_exact_rows}  # fmt: skip
     if any(level == LEARNED for by in wanted.values() for level in by.values()):
         windows_of_baseline = baseline_windows(baseline, time_column, step, time_format, time_zone)
         learned_from = _compare(profile, windows_of_baseline, compared, time_column, step, time_format,
@@ -130,8 +130,8 @@ def _compare(
     time_format: str | None,
     time_zone: str | None,
     chosen: list[Statistic],
-    levels: dict,
-    findings: list,
+    levels: dict[str, dict[str, dict[str, Threshold]]],
+    findings: list[SchemaFinding],
     *,
     consecutive: bool,
     min_category_count: float,

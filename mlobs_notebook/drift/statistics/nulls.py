@@ -19,7 +19,8 @@ def percent_null_delta(reference: np.ndarray, current: np.ndarray) -> np.ndarray
     """100 x (current null rate - reference null rate), one value per window; the last bin of
     each count matrix is the null bin. NaN where a side has no rows."""
     ref, cur = as_count_pair(reference, current)
-    return 100.0 * (proportions(cur)[:, -1] - proportions(ref)[:, -1])
+    delta: np.ndarray = 100.0 * (proportions(cur)[:, -1] - proportions(ref)[:, -1])
+    return delta
 
 
 register(
