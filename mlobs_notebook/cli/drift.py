@@ -42,6 +42,8 @@ def add_parser(subparsers: Any) -> None:
                         help="window size with --time-column: 1h, 6h, 1d, 1w, 1mo ...")
     parser.add_argument("--time-format", metavar="FORMAT",
                         help="how a text time column is written, e.g. '%%m/%%d/%%Y %%H:%%M' (default: ISO 8601 only)")
+    parser.add_argument("--time-zone", metavar="ZONE",
+                        help="window in this IANA zone (e.g. Europe/Berlin) instead of the time column's own")
     parser.add_argument("--columns", metavar="A,B",
                         help="compare only these columns (comma-separated; default: every column but id columns)")
     parser.add_argument("--statistics", metavar="A,B",
@@ -88,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         time_column=args.time_column,
         granularity=args.granularity,
         time_format=args.time_format,
+        time_zone=args.time_zone,
         columns=columns,
         statistics=args.statistics,
         thresholds="learned" if args.thresholds == "learned" else None,

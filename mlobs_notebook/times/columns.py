@@ -133,6 +133,14 @@ def read_time_column(
             "or another format given with time_format=)"
         )
     if time_zone is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise InputError(
+                f"time_zone {time_zone!r} is not an IANA time zone; use a name like 'Europe/Berlin' or 'UTC'"
+            ) from exc
         zone = time_zone
     expr = expr.dt.convert_time_zone(zone)
     return TimeColumn(column, expr.alias(column), zone, text_format, note)
@@ -191,13 +199,13 @@ def _text_zone(column: str, offsets: list[str]) -> tuple[str, str | None]:
         if zone == "UTC":
             return zone, (
                 f"time column {column!r} is at UTC{offsets[0]}, not a whole number of hours: "
-                "windows are in UTC; pass time_zone= to window in a local zone"
+                "windows are in UTC; pass time_zone= (--time-zone) to window in a local zone"
             )
         return zone, None
     if len(offsets) > 1:
         return "UTC", (
             f"time column {column!r} holds several UTC offsets ({', '.join(offsets)}): "
-            "windows are in UTC; pass time_zone= to window in a local zone"
+            "windows are in UTC; pass time_zone= (--time-zone) to window in a local zone"
         )
     return "UTC", None
 

@@ -130,3 +130,18 @@ def test_an_all_null_parquet_column_is_compared(tmp_path: Path, capsys: pytest.C
     row = next(r for r in json.loads(captured.out)["rows"] if r["column_name"] == "empty")
     assert row["reference_null_rate"] == 1.0 and row["current_null_rate"] == 0.0 and row["status"] == "drift"
     assert "type Null" in captured.err
+
+
+def test_text_with_two_offsets_windowed_in_the_zone_given(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    local = pl.datetime_range(dt.datetime(2024, 3, 30), dt.datetime(2024, 4, 1, 23), "1h", eager=True, time_zone="Europe/Berlin")
+    current = tmp_path / "current.parquet"
+    pl.DataFrame({"ts": local.dt.strftime("%Y-%m-%dT%H:%M:%S%:z"), "x": np.arange(len(local), dtype=float)}).write_parquet(current)
+    baseline = tmp_path / "baseline.parquet"
+    pl.DataFrame({"x": np.arange(100, dtype=float)}).write_parquet(baseline)
+    args = ["drift", "--baseline", str(baseline), "--current", str(current), "--time-column", "ts", "--granularity", "1d"]
+    assert main([*args, "--time-zone", "Europe/Berlin"]) == 0
+    rows = [r for r in json.loads(capsys.readouterr().out)["rows"] if r["drift_type"] == "BASELINE"]
+    assert [(r["window_start"], r["count"]) for r in rows] == [
+        ("2024-03-30T00:00:00+01:00", 24), ("2024-03-31T00:00:00+01:00", 23), ("2024-04-01T00:00:00+02:00", 24)]  # fmt: skip
+    assert main(args) == 0
+    assert "--time-zone" in capsys.readouterr().err  # the note says how to get local days

@@ -260,3 +260,9 @@ def test_us_date_strings_read_with_the_format_given() -> None:
     rows = report.table.filter(pl.col("drift_type") == "BASELINE")
     assert rows["count"].to_list() == weeks.to_list()  # pandas' own weekly (Monday) periods
     assert rows["window_start"][0] == dt.datetime(2018, 1, 1, tzinfo=dt.UTC) and report.windows == len(weeks)
+
+
+def test_an_unknown_time_zone_is_a_clear_error() -> None:
+    cur = pl.DataFrame({"ts": ["2024-03-30T10:00:00Z"] * 12, "x": [0.0] * 12})
+    with pytest.raises(InputError, match="'Mars/Olympus' is not an IANA time zone"):
+        compute_drift(pl.DataFrame({"x": [0.0] * 20}), cur, time_column="ts", granularity="1d", time_zone="Mars/Olympus")
