@@ -61,10 +61,11 @@ def pool_rare(
     - the rare baseline categories are pooled into ``__other__`` only where no test finds a
       change among them at level ``alpha`` (0.001): share moving between rare categories keeps
       them apart. Two tests: a chi-squared test of homogeneity over the rare categories grouped,
-      in order of their total count on both sides, into groups with an expected count of about 5 or more (Cochran's
-      rule for the chi-squared approximation; fewer than two groups is too little to test); and,
-      for a window piling onto one category, the binomial upper tail of the largest count on
-      either side given the category's pooled share, Bonferroni-corrected over the categories.
+      in order of their total count on both sides, into groups with an expected count of about
+      5 or more (Cochran's rule for the chi-squared approximation; fewer than two groups is too
+      little to test); and, for a window piling onto one category, the binomial upper tail of
+      each count on either side given the category's pooled share, Bonferroni-corrected over
+      the categories and sides.
 
     The rule is symmetric, so identical samples pool identically and score 0. ``known``
     defaults to every column but the null bin. Returns matrices with two more columns.
@@ -84,7 +85,7 @@ def pool_rare(
     rare[:, k - 1] = False  # null
     unseen = rare.copy()
     unseen[:, :known] = False
-    other = rare
+    other = rare  # (rare is not used after this)
     other[:, known:] = False
     other &= ~_hides_change(ref, cur, other, alpha)[:, None]
     pooled = other | unseen
