@@ -32,7 +32,7 @@ _ISO = (
 )
 _CANONICAL = "%Y-%m-%dT%H:%M:%S%.f%:z"
 _EPOCH = {"epoch_s": "s", "epoch_ms": "ms", "epoch_us": "us"}
-_OFFSET = re.compile(_ISO)
+_ISO_TEXT = re.compile(_ISO)
 _SAMPLE_ROWS = 2_000
 
 
@@ -41,7 +41,8 @@ class TimeColumn:
     """How a frame's time column is read: the expression giving aware instants, and its zone.
 
     ``expr`` yields ``Datetime("us", zone)``; ``text_format`` is the format text was read with
-    (``"ISO 8601"`` for text read without one, None for a temporal column); ``note`` says what a reader should know (offsets converted).
+    (``"ISO 8601"`` for text read without one, None for a temporal column); ``note`` says what a
+    reader should know (offsets converted).
     Use :func:`read_time_column` to build one; :meth:`unparsed` counts text the format missed.
     """
 
@@ -175,7 +176,7 @@ def _iso_instants(text: pl.Expr) -> pl.Expr:
 def _iso_offsets(column: str, sample: list[str]) -> list[str]:
     """The distinct UTC offsets of a sample of ISO text (empty when it has none), or an error
     when the sample is not ISO 8601 or mixes times with and without an offset."""
-    bad = [v for v in sample if not _OFFSET.match(v.upper())]
+    bad = [v for v in sample if not _ISO_TEXT.match(v.upper())]
     if bad:
         shown = ", ".join(repr(v) for v in bad)
         raise InputError(
@@ -221,7 +222,7 @@ def _offset_zone(offset: str) -> str:
 
 def _offset(value: str) -> str | None:
     """A text time's UTC offset as ``+hh:mm`` (``Z`` is ``+00:00``), or None without one."""
-    match = _OFFSET.match(value.strip().upper())
+    match = _ISO_TEXT.match(value.strip().upper())
     if match is not None:
         offset = match.group(8)
     else:  # text read with a format of the user's: its trailing offset, if any
