@@ -71,7 +71,9 @@ def investigate(
     upstream explanation reads as data drift, and the evidence says so). ``granularity``: the
     window size (``1h``, ``1d``, ``1w``, ``1mo``); lags and lead times are counted in it.
     ``lookback``: how long before a drift onset an upstream change still explains it
-    (``lookback_days`` is its older spelling). Raises :class:`~mlobs_notebook.errors.InputError`
+    (``lookback_days`` is its older spelling). ``thresholds``: as for
+    :func:`~mlobs_notebook.drift.compute_drift`, ``"learned"`` included (learned from the training
+    data's own windows, which then need the time column). Raises :class:`~mlobs_notebook.errors.InputError`
     subclasses naming the model, column or source at fault.
     """
     from mlobs_notebook.drift import compute_drift
