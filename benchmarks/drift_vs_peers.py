@@ -32,7 +32,8 @@ PEERS_PY = PEERS_VENV / "bin" / "python"
 PEER_PACKAGES = ["evidently==0.7.*", "nannyml==0.13.*", "statsmodels", "pandas<3", "polars", "pyarrow", "scipy", "numpy"]
 NUMERIC = [f"num_{i:02d}" for i in range(20)]
 CATEGORICAL = {"cat_5": 5, "cat_20": 20, "cat_100": 100, "cat_300": 300, "cat_1000": 1000}
-BINNED = ["population_stability_index", "js_distance", "chi_squared_statistic", "chi_squared_pvalue", "tv_distance", "l_infinity_distance"]
+BINNED = ["percent_null_delta", "population_stability_index", "js_distance", "chi_squared_statistic", "chi_squared_pvalue",
+          "tv_distance", "l_infinity_distance", "unseen_category_share"]
 DAYS = 90
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any
 
@@ -19,6 +20,8 @@ _TABLE_COLUMNS = [
     "ks_statistic",
     "wasserstein_normalized",
     "chi_squared_pvalue",
+    "unseen_category_share",
+    "drifted",
     "status",
 ]
 
@@ -39,8 +42,18 @@ def add_parser(subparsers: Any) -> None:
                         help="window size with --time-column: 1h, 6h, 1d, 1w, 1mo ...")
     parser.add_argument("--time-format", metavar="FORMAT",
                         help="how a text time column is written, e.g. '%%m/%%d/%%Y %%H:%%M' (default: ISO 8601 only)")
+    parser.add_argument("--time-zone", metavar="ZONE",
+                        help="window in this IANA zone (e.g. Europe/Berlin) instead of the time column's own")
     parser.add_argument("--columns", metavar="A,B",
                         help="compare only these columns (comma-separated; default: every column but id columns)")
+    parser.add_argument("--statistics", metavar="A,B",
+                        help="compute only these statistics (comma-separated registry names; default: all)")
+    parser.add_argument("--thresholds", choices=("default", "learned"), default="default",
+                        help="default: PSI >= 0.2, |percent_null_delta| >= 10, unseen_category_share >= 0.05; "
+                             "learned: mean + 3 std of each statistic over the baseline's own windows "
+                             "(NannyML's rule; the baseline needs --time-column)")
+    parser.add_argument("--min-window-rows", type=int, default=None, metavar="N",
+                        help="fewest rows a window needs to be judged (default 10); smaller ones read too_small")
     parser.add_argument("--format", choices=("json", "table", "databricks"), default="json",
                         help="output format (default json); databricks: the drift table in the schema of a Databricks "
                              "monitor's {table}_drift_metrics, written to --out")
@@ -53,6 +66,11 @@ def _load(uri: str) -> Any:
     from mlobs_notebook.sources.tables import load_snapshot
 
     return load_snapshot(uri)
+
+
+def _json_number(value: Any) -> Any:
+    """JSON has no NaN or infinity: an undefined threshold is null."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,13 +96,18 @@ def run(args: argparse.Namespace) -> int:
         if ids:
             print(f"mlobs drift: note: id column(s) left out: {', '.join(ids)} (name them in --columns to compare them)",
                   file=sys.stderr)
+    extra = {"min_window_rows": args.min_window_rows} if args.min_window_rows is not None else {}
     report = compute_drift(
         baseline,
         current,
         time_column=args.time_column,
         granularity=args.granularity,
         time_format=args.time_format,
+        time_zone=args.time_zone,
         columns=columns,
+        statistics=args.statistics,
+        thresholds="learned" if args.thresholds == "learned" else None,
+        **extra,
     )
     for finding in report.schema_findings:
         print(f"mlobs drift: schema: {finding.column}: {finding.detail}", file=sys.stderr)
@@ -96,11 +119,12 @@ def run(args: argparse.Namespace) -> int:
         frame = report.to_databricks_drift_metrics()
         print(f"{write_table(frame, args.out)}: {frame.height} rows of Databricks drift metrics", file=sys.stderr)
     elif args.format == "json":
-        json.dump({"rows": report.to_rows()}, sys.stdout, allow_nan=False)
+        thresholds = [{k: _json_number(v) for k, v in row.items()} for row in report.thresholds.iter_rows(named=True)]
+        json.dump({"rows": report.to_rows(), "thresholds": thresholds}, sys.stdout, allow_nan=False)
         sys.stdout.write("\n")
     else:
         import polars as pl
 
-        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, fmt_str_lengths=40):
+        with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=-1, fmt_str_lengths=40):
             print(report.table.select(_TABLE_COLUMNS))
     return 0

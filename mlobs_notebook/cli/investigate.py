@@ -42,6 +42,9 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--profile-metrics", metavar="PATH",
                         help="its InferenceLog {table}_profile_metrics export: the metric series (--metric names the column)")
     parser.add_argument("--slice", metavar="KEY=VALUE", help="the monitor slice to read (default: the whole table)")
+    parser.add_argument("--thresholds", choices=("default", "learned"), default="default",
+                        help="drift thresholds: the registered defaults, or learned from the training data's own "
+                             "windows (mean + 3 std, NannyML's rule; the training data needs the time column)")
     parser.add_argument("--format", default="text", choices=("text", "json"))
     parser.add_argument("--out", metavar="REPORT", help="write the postmortem: report.html or report.md")
     parser.set_defaults(run=run)
@@ -82,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         eval_filter=s["eval_filter"], lineage_dataset=args.lineage_dataset,
         columns=[c.strip() for c in args.columns.split(",")] if args.columns else None,
         time_format=args.time_format, drift_metrics=args.drift_metrics, profile_metrics=args.profile_metrics,
-        monitor_slice=args.slice,
+        monitor_slice=args.slice, thresholds="learned" if args.thresholds == "learned" else None,
     )
     written = inv.write(args.out) if args.out else None
     if args.format == "json":

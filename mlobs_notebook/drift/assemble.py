@@ -14,10 +14,28 @@ from mlobs_notebook.drift.statistics import statistic_names
 from mlobs_notebook.drift.thresholds import judge
 from mlobs_notebook.drift.windows import Windows
 
-__all__ = ["STAT_COLUMNS", "TABLE_SCHEMA", "Block", "assemble", "bins_schema", "table_schema", "window_keys_schema"]
+__all__ = [
+    "FLAG_COLUMNS",
+    "STAT_COLUMNS",
+    "TABLE_SCHEMA",
+    "Block",
+    "assemble",
+    "bins_schema",
+    "flag_column",
+    "table_schema",
+    "window_keys_schema",
+]
 
 # Statistic columns in the registry's order (Databricks' drift metrics table first).
 STAT_COLUMNS = statistic_names()
+
+
+def flag_column(statistic: str) -> str:
+    """The table column holding ``statistic``'s own drift flag."""
+    return f"{statistic}_drifted"
+
+
+FLAG_COLUMNS = [flag_column(name) for name in STAT_COLUMNS]
 
 
 def window_keys_schema(zone: str = "UTC") -> dict[str, pl.DataType]:
@@ -45,9 +63,9 @@ _MEASURES: dict[str, pl.DataType] = {
     "avg_delta": pl.Float64,
     "reference_null_rate": pl.Float64,
     "current_null_rate": pl.Float64,
-    "percent_null_delta": pl.Float64,
     "non_finite_count": pl.Int64,
     **{name: pl.Float64 for name in STAT_COLUMNS},
+    **{name: pl.Boolean() for name in FLAG_COLUMNS},
     "drifted": pl.Boolean(),
     "status": pl.String(),
 }
@@ -65,6 +83,7 @@ class Block:
     current: np.ndarray
     values: dict[str, np.ndarray]
     labels: list[str] | None  # categories for a categorical column, None for numeric
+    sizes: dict[str, np.ndarray]  # per statistic: the smaller side's sample, per window
 
 
 def _rate(missing: np.ndarray, count: np.ndarray) -> np.ndarray:
@@ -73,7 +92,7 @@ def _rate(missing: np.ndarray, count: np.ndarray) -> np.ndarray:
 
 
 def _block_columns(
-    block: Block, profile: BaselineProfile, counts: Any, data_type: str, levels: dict
+    block: Block, profile: BaselineProfile, counts: Any, data_type: str, levels: dict, min_rows: int
 ) -> dict[str, Any]:
     w = block.windows
     moments = counts.moments[block.column]
@@ -99,12 +118,14 @@ def _block_columns(
         "avg_delta": moments["mean"][w] - ref_mean if ref_mean is not None else np.full(n, np.nan),
         "reference_null_rate": ref_rate,
         "current_null_rate": cur_rate,
-        "percent_null_delta": 100 * (cur_rate - ref_rate),
         "non_finite_count": moments["non_finite"][w].astype(np.int64),
     }
     for name in STAT_COLUMNS:
         columns[name] = block.values.get(name, np.full(n, np.nan))
-    columns["drifted"], columns["status"] = judge(block.values, levels.get(block.column, {}), n)
+    by_statistic = levels[block.drift_type].get(block.column, {})
+    flags, columns["drifted"], columns["status"] = judge(block.values, block.sizes, by_statistic, count, min_rows)
+    for name in STAT_COLUMNS:
+        columns[flag_column(name)] = flags.get(name, [None] * n)
     return columns
 
 
@@ -213,6 +234,7 @@ def assemble(
     quantiles: dict,
     dtypes: dict[str, str],
     levels: dict,
+    min_rows: int,
     findings: tuple,
     notes: tuple,
     statistics: tuple[str, ...],
@@ -221,7 +243,7 @@ def assemble(
     table_columns, bins_columns = table_schema(windows.zone), bins_schema(windows.zone)
     for block in blocks:
         keys = _window_keys(windows, block.windows)
-        tables.append(_frame({**keys, **_block_columns(block, profile, counts, dtypes[block.column], levels)}, table_columns))
+        tables.append(_frame({**keys, **_block_columns(block, profile, counts, dtypes[block.column], levels, min_rows)}, table_columns))
         bin_columns = _bins_columns(block, profile)
         bin_columns["data_type"] = [dtypes[block.column]] * len(block.windows)
         bins.append(_frame({**keys, **bin_columns}, bins_columns))
@@ -236,6 +258,7 @@ def assemble(
         granularity=windows.granularity,
         zone=windows.zone,
         statistics=statistics,
-        thresholds=levels,
+        levels=levels,
+        min_window_rows=min_rows,
         baseline=profile,
     )

@@ -11,12 +11,13 @@ Numeric values: null and NaN count as missing (the last bin); -inf falls in the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
+from mlobs_notebook.drift.kinds import category_key
 from mlobs_notebook.drift.windows import WINDOW
 
 __all__ = ["CategoryCounts", "Counts", "count_frame", "finite", "missing"]
@@ -109,8 +110,13 @@ def count_frame(
     categorical: Sequence[str],
     *,
     streaming: bool,
+    like: Mapping[str, pl.DataType] | None = None,
 ) -> Counts:
     """Every aggregation; ``frame`` must carry the ``__window__`` column.
+
+    Categorical columns are counted by their :func:`~mlobs_notebook.drift.kinds.category_key`
+    (values compare by value: ``1.0`` is category ``"1"``), read against ``like``, the
+    baseline's dtype of each column.
 
     Numeric columns are binned through the counts of values reaching each edge, in the one
     group-by over windows that takes the moments (in memory the engine counts them with a
@@ -119,12 +125,13 @@ def count_frame(
     subplan elimination), which is the whole table.
     """
     numeric = list(numeric_edges)
+    if categorical:
+        schema = frame.collect_schema()
+        like = like or {}
+        frame = frame.with_columns(category_key(c, schema[c], like.get(c)) for c in categorical)
     queries = [_moments(frame, numeric, categorical, numeric_edges, windows == 1)]
     for c in categorical:
-        # Cast to text so booleans, enums and integer codes share one category vocabulary.
-        queries.append(
-            frame.group_by(WINDOW, pl.col(c).cast(pl.String).alias("value")).agg(pl.len().alias("n"))
-        )
+        queries.append(frame.group_by(WINDOW, pl.col(c).alias("value")).agg(pl.len().alias("n")))
     if streaming:
         results = [query.collect(engine="streaming") for query in queries]
     else:

@@ -21,7 +21,7 @@ import polars as pl
 
 from mlobs_notebook.drift.counts import count_frame
 from mlobs_notebook.drift.ecdf import SortedReference, sorted_quantiles
-from mlobs_notebook.drift.kinds import as_polars, check_kinds, infer_kind
+from mlobs_notebook.drift.kinds import as_polars, check_kinds, infer_kind, is_whole
 from mlobs_notebook.drift.windows import WINDOW
 from mlobs_notebook.errors import InputError, UnknownColumn
 
@@ -29,13 +29,22 @@ __all__ = ["BaselineProfile", "fit_baseline", "interior_edges"]
 
 
 def interior_edges(sorted_values: np.ndarray, bins: int) -> np.ndarray:
-    """Edges between the ``bins`` quantile bins; duplicates collapse (a constant column has one).
+    """Edges between the ``bins`` quantile bins of sorted finite values.
 
-    The outer bins are open to -inf and +inf, so every current value falls in some bin.
+    Where quantiles collapse onto one value (a constant column, heavy ties at the bottom or the
+    top), the edges would merge that value with its neighbours and a move either way could stay
+    inside one bin. So every value holding at least 1/``bins`` of the values gets a bin of its
+    own, ``[v, v+)`` with ``v+`` the next float above ``v``: a constant column has three bins
+    (below, equal, above). The outer bins are open to -inf and +inf, so every current value
+    falls in some bin.
     """
-    if len(sorted_values) == 0:
+    n = len(sorted_values)
+    if n == 0:
         return np.zeros(0)
-    return np.unique(sorted_quantiles(sorted_values, np.arange(1, bins) / bins))
+    edges = np.unique(sorted_quantiles(sorted_values, np.arange(1, bins) / bins))
+    ties = np.searchsorted(sorted_values, edges, side="right") - np.searchsorted(sorted_values, edges, side="left")
+    heavy = edges[ties * bins >= n]
+    return np.unique(np.concatenate([edges, np.nextafter(heavy, np.inf)]))
 
 
 class BaselineProfile:
@@ -70,12 +79,13 @@ class BaselineProfile:
             data = data.select(columns).collect(engine="streaming")
         else:
             data = data.select(columns)
-        integer = [c for c in columns if schema[c].is_integer() and c not in overrides]
-        distinct = data.select(pl.col(integer).n_unique()).row(0, named=True) if integer else {}
+        whole = _whole_floats(data, [c for c in columns if schema[c].is_float() and c not in overrides])
+        integer = [c for c in columns if (schema[c].is_integer() or c in whole) and c not in overrides]
+        distinct = _distinct_counts(data, integer, whole)
         self.kinds_: dict[str, str] = {}
         self.skipped_: dict[str, str] = {}
         for c in columns:
-            kind = overrides.get(c) or infer_kind(schema[c], distinct.get(c))
+            kind = overrides.get(c) or infer_kind(schema[c], distinct.get(c), c in whole)
             if kind is None:
                 self.skipped_[c] = f"type {schema[c]} is neither numeric nor categorical"
             else:
@@ -188,6 +198,25 @@ def finite_slice(values: np.ndarray) -> tuple[np.ndarray, int, int]:
     start = int(np.searchsorted(values, np.inf, side="left"))
     end = int(np.searchsorted(values, np.inf, side="right"))
     return values[low:start], low, end - start
+
+
+def _whole_floats(data: pl.DataFrame, floats: list[str]) -> set[str]:
+    """The float columns whose values are all whole numbers (integer codes stored as floats)."""
+    if not floats:
+        return set()
+    found = data.select(is_whole(c).alias(c) for c in floats).row(0, named=True)
+    return {c for c, whole in found.items() if whole}
+
+
+def _distinct_counts(data: pl.DataFrame, columns: list[str], floats: set[str]) -> dict[str, int]:
+    """Distinct non-missing values per column (NaN is missing in a float column)."""
+    if not columns:
+        return {}
+    exprs = [
+        (pl.col(c).filter(pl.col(c).is_not_nan()) if c in floats else pl.col(c).drop_nulls()).n_unique().alias(c)
+        for c in columns
+    ]
+    return data.select(exprs).row(0, named=True)
 
 
 def fit_baseline(

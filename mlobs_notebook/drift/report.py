@@ -11,12 +11,14 @@ import polars as pl
 
 from mlobs_notebook import markup
 from mlobs_notebook.drift.statistics import get_statistic
+from mlobs_notebook.drift.thresholds import Threshold, thresholds_frame
 from mlobs_notebook.times import Granularity
 
 __all__ = ["DriftReport"]
 
 _DRIFT_TYPES = ("BASELINE", "CONSECUTIVE")
-_STATUS_RANK = {"ok": 1, "warn": 2, "drift": 3}
+# A column's status is its worst window's: a window that could not be judged ranks above ok.
+_STATUS_RANK = {"empty": 1, "ok": 2, "too_small": 3, "warn": 4, "drift": 5}
 
 
 def _json_value(value: Any) -> Any:
@@ -34,15 +36,20 @@ def _json_value(value: Any) -> Any:
 class DriftReport:
     """Drift of every compared column, per window and drift type.
 
-    - ``table``: one row per (window, column, drift_type) with the statistics, ``drifted`` and
-      ``status`` (ok / warn / drift; null when nothing could be judged, e.g. an empty window).
+    - ``table``: one row per (window, column, drift_type) with the statistics, each statistic's
+      own flag ``<statistic>_drifted`` (True, False, or null when it did not judge the window),
+      the combined ``drifted`` (any flag) and ``status``: ``drift``, ``warn``, ``ok``,
+      ``too_small`` (a judging statistic had fewer than ``min_window_rows`` values on a side;
+      shown, not judged), ``empty`` (no rows), or null when no statistic judges the column.
     - ``bins``: the same keys with ``bin_edges`` (numeric; -inf and +inf at the ends) or
       ``categories`` (categorical), and ``baseline_counts``/``current_counts``. The last count is
       the null bin (null and NaN). For CONSECUTIVE rows "baseline" is the previous window.
     - ``profile``: count, nulls, non-finite, mean, std, min, max and quantiles per column, for the
       baseline and every window (quantiles only where the sorted values were computed).
     - ``schema_findings``: columns missing on one side or with a changed type.
-    - ``notes``: what was left out and why (e.g. KS skipped out of core).
+    - ``notes``: what was left out and why (e.g. KS skipped out of core, empty windows).
+    - ``thresholds``: the thresholds the table was judged by, one row per (drift type, column,
+      statistic), learned ones with the baseline windows' mean and std (:attr:`thresholds`).
     - ``granularity``: the windows' size; ``zone``: the zone windows are labelled in (the time
       column's, see :mod:`mlobs_notebook.times`).
     """
@@ -55,8 +62,21 @@ class DriftReport:
     granularity: Granularity | None = None
     zone: str = "UTC"
     statistics: tuple[str, ...] = ()
-    thresholds: dict = field(default_factory=dict, compare=False)
+    levels: dict[str, dict[str, dict[str, Threshold]]] = field(default_factory=dict, compare=False, repr=False)
+    min_window_rows: int = 0
     baseline: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def thresholds(self) -> pl.DataFrame:
+        """The thresholds used: drift_type, column_name, statistic, source (default, given,
+        learned), rule, upper, lower, warn_upper, warn_lower, and for learned ones
+        baseline_windows, baseline_mean, baseline_std and multiplier."""
+        return thresholds_frame(self.levels)
+
+    def threshold(self, column: str, statistic: str, drift_type: str = "BASELINE") -> Threshold | None:
+        """The threshold ``statistic`` judged ``column`` by, or None when it did not judge it."""
+        found: Threshold | None = self.levels.get(drift_type, {}).get(column, {}).get(statistic)
+        return found
 
     def to_polars(self) -> pl.DataFrame:
         return self.table
@@ -79,7 +99,7 @@ class DriftReport:
         self, statistic: str = "population_stability_index", drift_type: str = "BASELINE"
     ) -> pl.DataFrame:
         """One row per column: the worst value of ``statistic`` over the windows (the largest; the
-        smallest for p-values), with counts of drifted and warned windows, the worst status and the
+        smallest for p-values; the largest in either direction for a signed change), with counts of drifted and warned windows, the worst status and the
         start of the first drifted window. Most drifted first.
 
         Columns: column_name, kind, worst, drifted_windows, warned_windows, windows, status,
@@ -87,15 +107,21 @@ class DriftReport:
         """
         if drift_type not in _DRIFT_TYPES:
             raise ValueError(f"drift_type must be one of {', '.join(_DRIFT_TYPES)}, not {drift_type!r}")
-        higher = get_statistic(statistic).higher_is_drift
+        registered = get_statistic(statistic)
+        higher = registered.higher_is_drift
         value = pl.col(statistic).fill_nan(None)
+        # the worst of a signed change is the largest in either direction, sign kept
+        worst = (
+            value.sort_by(value.abs(), descending=True, nulls_last=True).first() if registered.signed
+            else value.max() if higher else value.min()
+        )
         rank = pl.col("status").replace_strict(_STATUS_RANK, default=0, return_dtype=pl.Int8)
         by_rank = {v: k for k, v in _STATUS_RANK.items()}
         return (
             self.table.filter(pl.col("drift_type") == drift_type)
             .group_by("column_name", "kind", maintain_order=True)
             .agg(
-                worst=value.max() if higher else value.min(),
+                worst=worst,
                 drifted_windows=(pl.col("status") == "drift").sum().cast(pl.Int64),
                 warned_windows=(pl.col("status") == "warn").sum().cast(pl.Int64),
                 windows=pl.len().cast(pl.Int64),
@@ -104,7 +130,7 @@ class DriftReport:
             )
             .with_columns(status=pl.col("status_rank").replace_strict(by_rank, default=None, return_dtype=pl.String))
             .sort(
-                ["drifted_windows", "warned_windows", "worst", "column_name"],
+                ["drifted_windows", "warned_windows", pl.col("worst").abs() if registered.signed else "worst", "column_name"],
                 descending=[True, True, higher, False],
                 nulls_last=True,
             )

@@ -75,6 +75,9 @@ def compare_schemas(
         else:
             if base_type != cur_type:
                 detail = f"type changed; still compared as {profile.kinds_[c]}"
+                if "Null" in (base_type, cur_type):
+                    side = "baseline" if base_type == "Null" else "current data"
+                    detail = f"every value is missing in the {side} (type Null); compared as {profile.kinds_[c]}"
                 findings.append(SchemaFinding(c, "type_changed", base_type, cur_type, True, detail))
             compared.append(c)
     return compared, findings

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from mlobs_notebook.errors import InputError
-from mlobs_notebook.times import Granularity, TimeColumn
+from mlobs_notebook.times import Granularity, TimeColumn, human
 
-__all__ = ["WINDOW", "Windows", "assign_windows"]
+__all__ = ["WINDOW", "Windows", "assign_windows", "window_notes"]
 
 WINDOW = "__window__"
 
@@ -53,8 +54,9 @@ def assign_windows(
 
     Windows run from the first to the last non-empty window at the granularity, so a gap in the
     data shows up as an empty window (count 0) rather than disappearing. Rows with a null time
-    are dropped and counted. Text the time column's format cannot read raises
-    :class:`InputError` naming a value (never a silent null).
+    are dropped and counted. Without any row with a time there is one window with null bounds
+    and no rows. Text the time column's format cannot read raises :class:`InputError` naming a
+    value (never a silent null).
     """
     if time is None:
         if granularity is not None:
@@ -80,9 +82,11 @@ def assign_windows(
     time.check_unparsed(int(unparsed or 0), frame)
     dtype = pl.Datetime("us", time.zone)
     if first is None:
-        starts = pl.Series("window_start", [], dtype=dtype)
-    else:
-        starts = pl.datetime_range(first, last, every, eager=True, time_zone=time.zone).alias("window_start")
+        # no row has a time: one window with null bounds and no rows, so the report says "empty"
+        bounds = pl.DataFrame({"window_start": [None], "window_end": [None]}, schema={"window_start": dtype, "window_end": dtype})
+        nothing = frame.with_columns(time.expr).filter(pl.lit(False)).with_columns(pl.lit(0, dtype=pl.Int32).alias(WINDOW))
+        return nothing, Windows(bounds, granularity, time.zone, int(nulls or 0), time.note)
+    starts = pl.datetime_range(first, last, every, eager=True, time_zone=time.zone).alias("window_start")
     bounds = pl.DataFrame([starts.cast(dtype)]).with_columns(
         window_end=pl.col("window_start").dt.offset_by(every),
     )
@@ -102,3 +106,29 @@ def assign_windows(
     lookup = bounds.select("window_start", pl.int_range(pl.len(), dtype=pl.Int32).alias(WINDOW))
     framed = framed_input.with_columns(start).join(lookup.lazy(), on="window_start", how="inner")
     return framed.drop("window_start"), windows
+
+
+def window_notes(windows: Windows, rows: np.ndarray, time_column: str | None, min_rows: int) -> list[str]:
+    """What the reader of the table must know about its windows: dropped rows, empty and small ones."""
+    notes = [windows.note] if windows.note else []
+    if windows.null_time_rows:
+        notes.append(f"{windows.null_time_rows} row(s) with a null {time_column!r} were left out")
+
+    def named(indices: np.ndarray) -> str:
+        starts = windows.bounds["window_start"].gather(indices[:3]).to_list()
+        shown = ", ".join(human(s, windows.granularity) for s in starts)
+        return shown + (", ..." if len(indices) > 3 else "")
+
+    empty = np.flatnonzero(rows == 0)
+    if windows.bounds["window_start"].null_count() == windows.count and rows.sum() == 0:
+        notes.append("the current data has no rows" + (f" with a {time_column!r}" if windows.null_time_rows else "")
+                     + ": nothing to compare (status empty)")  # fmt: skip
+    elif len(empty):
+        notes.append(f"{len(empty)} of {windows.count} window(s) have no rows (status empty): {named(empty)}")
+    small = np.flatnonzero((rows > 0) & (rows < min_rows))
+    if len(small):
+        notes.append(
+            f"{len(small)} window(s) have fewer than min_window_rows={min_rows} rows; their statistics "
+            f"are shown but not judged (status too_small): {named(small)}"
+        )
+    return notes

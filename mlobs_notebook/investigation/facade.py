@@ -56,7 +56,7 @@ def investigate(
     persistence: tuple[int, int] = DEFAULT_PERSISTENCE,
     lookback: timedelta = DEFAULT_LOOKBACK,
     max_lag: int = 7,
-    thresholds: Mapping[str, Any] | None = None,
+    thresholds: Mapping[str, Any] | str | None = None,
     time_format: str | None = None,
     progress: Progress | None = None,
     lookback_days: int | None = None,
@@ -74,7 +74,9 @@ def investigate(
     upstream explanation reads as data drift, and the evidence says so). ``granularity``: the
     window size (``1h``, ``1d``, ``1w``, ``1mo``); lags and lead times are counted in it.
     ``lookback``: how long before a drift onset an upstream change still explains it
-    (``lookback_days`` is its older spelling). ``drift_metrics``: a Databricks monitor's
+    (``lookback_days`` is its older spelling). ``thresholds``: as for
+    :func:`~mlobs_notebook.drift.compute_drift`, ``"learned"`` included (learned from the training
+    data's own windows, which then need the time column). ``drift_metrics``: a Databricks monitor's
     ``{table}_drift_metrics`` export (Delta or parquet) read as the drift, with nothing recomputed
     and no table data read; ``profile_metrics``: its InferenceLog ``{table}_profile_metrics``,
     read as the metric series (``metric`` names the column) in place of MLflow evaluation runs;
@@ -147,8 +149,10 @@ def investigate(
         current_range = (_utc(instants[time_column].min()), _utc(instants[time_column].max()))
         clock.step("current", 0.4)
 
+        # the baseline keeps its time column: learned thresholds window it (the profile leaves it out)
+        kept = [f for f in features if f in baseline_columns] + ([time_column] if time_column in baseline_columns else [])
         report = compute_drift(
-            baseline.select(*[f for f in features if f in baseline_columns]),
+            baseline.select(*kept),
             current_data, time_column=time_column, granularity=step_of, thresholds=thresholds,
             time_format=time_format,
         )

@@ -48,7 +48,7 @@ def monitored_drift(
     granularity: Granularity,
     columns: Sequence[str] | None,
     exclude: Sequence[str],
-    thresholds: Mapping[str, Any] | None,
+    thresholds: Mapping[str, Any] | str | None,
     profile_metrics: str | Path | None = None,
     slice: tuple[str, str] | str | None = None,
 ) -> MonitoredDrift:

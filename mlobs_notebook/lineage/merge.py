@@ -4,6 +4,10 @@ the graph over the result.
 - Events of one run are merged by ``runId``: START often has no inputs and some runs only send a
   terminal event, so inputs, outputs and facets are the union over the run's events, facets
   merged by key (an older event never overrides a newer one's facet).
+- A run's job is the one its terminal event names, else its latest event, never Spark's
+  placeholder ``unknown`` (``identity.py``). Events of one run that name two other jobs, or two
+  parent runs, are reported in ``problems`` (the run, both values, the one kept), never merged
+  silently.
 - The final state of a run is its latest terminal event (COMPLETE, FAIL, ABORT), else its latest
   event.
 - Runs whose id is a test-matcher placeholder (dbt fixtures: every ``runId`` is
@@ -21,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from mlobs_notebook.lineage.identity import RunIdentity, link
 from mlobs_notebook.lineage.model import (
     JOB_SETTINGS_FACET,
     TERMINAL_STATES,
@@ -52,13 +57,13 @@ from mlobs_notebook.lineage.readers.openlineage import (
 
 class _RunAcc:
     __slots__ = (
-        "run_id", "job", "count", "start", "end", "last", "latest_merge", "state", "terminal_time",
+        "run_id", "identity", "count", "start", "end", "last", "latest_merge", "state", "terminal_time",
         "run_facets", "job_facets", "inputs", "outputs", "parent_override",
     )  # fmt: skip
 
     def __init__(self, run_id: str, job: JobRef) -> None:
         self.run_id = run_id
-        self.job = job
+        self.identity = RunIdentity(run_id, job)
         self.count = 0
         self.start: datetime | None = None
         self.end: datetime | None = None
@@ -185,6 +190,7 @@ class Merger:
             acc = self._runs[key] = _RunAcc(key, ev.job)
         acc.count += 1
         t = ev.event_time
+        self.problems.extend(Problem(ev.source, ev.line, reason) for reason in acc.identity.observe(ev))
         newer = acc.latest_merge is None or t >= acc.latest_merge
         if newer:
             acc.latest_merge = t
@@ -324,10 +330,10 @@ class Merger:
             return [dataset_from_facets(ref, facets, canon=canon, memo=self._memo) for ref, facets in items.items()]
 
         outputs = io(acc.outputs)
-        parent = _link(rf.get("parent"))
+        parent = link(rf.get("parent"))
         if parent is not None and acc.parent_override is not None:
             parent = RunLink(parent.job, acc.parent_override)
-        root = _link(_dict(rf.get("parent")).get("root"))
+        root = link(_dict(rf.get("parent")).get("root"))
         location = _dict(jf.get("sourceCodeLocation"))
         loc_text = _str(location.get("url")) or "/".join(
             x for x in (_str(location.get("repoUrl")), _str(location.get("path"))) if x
@@ -338,7 +344,7 @@ class Merger:
         return make(
             Run,
             run_id=acc.run_id,
-            job=acc.job,
+            job=acc.identity.job,
             state=acc.state,
             start_time=acc.start,
             end_time=acc.end,
@@ -386,13 +392,3 @@ def _settings_text(value: Any) -> str | None:
         return None
     lines = [f"{k}: {v}" for k, v in sorted(value.items()) if v is not None and v != ""]
     return "\n".join(lines) or None
-
-
-def _link(value: Any) -> RunLink | None:
-    value = _dict(value)
-    job = _dict(value.get("job"))
-    ns, name = _str(job.get("namespace")), _str(job.get("name"))
-    if ns is None or name is None:
-        return None
-    run_id = _str(_dict(value.get("run")).get("runId"))
-    return RunLink(JobRef(ns, name), run_id.lower() if run_id and "{" not in run_id else run_id)

@@ -266,26 +266,32 @@ def _good(v: DatasetVersion) -> bool:
 
 
 def _schema_changes(versions: tuple[DatasetVersion, ...], in_range: Any) -> list[tuple[DatasetVersion, str, tuple[str, ...]]]:
+    """Columns added, removed or retyped between consecutive good writes. A field without a type
+    (the spec allows it) has an unknown type, not a new one: types are compared only where both
+    writes give one, against the last type known for the field. A write without a schema
+    (``fields`` null or empty) tells nothing and is skipped."""
     out = []
-    prev: dict[str, str | None] | None = None
+    prev: set[str] | None = None
+    known: dict[str, str] = {}
     for v in versions:
-        if v.schema is None or not _good(v):
+        if not v.schema or not _good(v):
             continue
         cur = flatten_fields(v.schema)
-        if prev is not None and in_range(v.event_time) and cur != prev:
-            added = sorted(set(cur) - set(prev))
-            removed = sorted(set(prev) - set(cur))
-            retyped = sorted(k for k in set(cur) & set(prev) if cur[k] != prev[k])
+        if prev is not None and in_range(v.event_time):
+            added = sorted(set(cur) - prev)
+            removed = sorted(prev - set(cur))
+            retyped = sorted(k for k in set(cur) & prev if cur[k] is not None and k in known and cur[k] != known[k])
             parts = []
             if added:
                 parts.append("added " + ", ".join(added))
             if removed:
                 parts.append("removed " + ", ".join(removed))
             if retyped:
-                parts.append("type changed " + ", ".join(f"{k} {prev[k]} -> {cur[k]}" for k in retyped))
+                parts.append("type changed " + ", ".join(f"{k} {known[k]} -> {cur[k]}" for k in retyped))
             if parts:
                 out.append((v, f"schema of {v.dataset} changed: " + "; ".join(parts), tuple(added + removed + retyped)))
-        prev = cur
+        prev = set(cur)
+        known.update({k: t for k, t in cur.items() if t is not None})
     return out
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 BASELINE = "#4c78a8"  # blue: the data the model was trained on
 CURRENT = "#f58518"  # orange: the data it sees now
-STATUS = {"ok": "#54a24b", "warn": "#eeca3b", "drift": "#e45756", None: "#9d9d9d"}
+STATUS = {"ok": "#54a24b", "warn": "#eeca3b", "drift": "#e45756", "too_small": "#bab0ac", "empty": "#d8d8d8", None: "#9d9d9d"}
 THRESHOLD = "#e45756"
 WARN = "#eeca3b"
 SELECTED = "#222222"

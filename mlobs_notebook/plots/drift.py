@@ -205,16 +205,20 @@ def _sum_lists(lists: list[list[int]]) -> list[int]:
 
 
 # --- statistics over windows -------------------------------------------------------------------
-def threshold_of(report: DriftReport, column: str, statistic: str) -> tuple[float | None, float | None, bool]:
+def threshold_of(
+    report: DriftReport, column: str, statistic: str, drift_type: str = "BASELINE"
+) -> tuple[float | None, float | None, bool]:
     """(warn, drift, judged): the levels the report judged ``column`` by for ``statistic``, or
-    the statistic's registered defaults with ``judged`` False when the report did not judge by it."""
+    the statistic's registered defaults with ``judged`` False when the report did not judge by it.
+    For a p-value the levels are the lower bounds, otherwise the upper ones."""
     from mlobs_notebook.drift import get_statistic
 
-    levels = (report.thresholds or {}).get(column, {})
-    if statistic in levels:
-        warn, drift = levels[statistic]
-        return warn, drift, True
     registered = get_statistic(statistic)
+    used = report.threshold(column, statistic, drift_type)
+    if used is not None and used.defined:
+        if registered.pvalue:
+            return used.warn_lower, used.lower, True
+        return used.warn_upper, used.upper, True
     return registered.warn_threshold, registered.drift_threshold, False
 
 
@@ -239,7 +243,7 @@ def drift_over_windows(
     x = [w if w is not None else "all data" for w in rows["window_start"].to_list()]
     values = rows[statistic].to_list()
     statuses = rows["status"].to_list()
-    warn, drift, judged = threshold_of(report, column, statistic)
+    warn, drift, judged = threshold_of(report, column, statistic, drift_type)
     traces = [
         go.Scatter(
             x=x, y=values, mode="lines+markers", name=statistic,

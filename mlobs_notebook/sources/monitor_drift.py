@@ -33,7 +33,7 @@ import numpy as np
 import polars as pl
 
 from mlobs_notebook.drift import DriftReport, get_statistic, statistic_names
-from mlobs_notebook.drift.assemble import bins_schema, table_schema
+from mlobs_notebook.drift.assemble import bins_schema, flag_column, table_schema
 from mlobs_notebook.drift.databricks import (
     DIRECT_STATISTICS,
     DRIFT_METRICS_SCHEMA,
@@ -41,8 +41,15 @@ from mlobs_notebook.drift.databricks import (
     TEST_STATISTICS,
 )
 from mlobs_notebook.drift.profile import PROFILE_SCHEMA
-from mlobs_notebook.drift.thresholds import judge, resolve_thresholds
-from mlobs_notebook.errors import UnknownColumn
+from mlobs_notebook.drift.statistics import resolve
+from mlobs_notebook.drift.thresholds import (
+    Threshold,
+    default_threshold,
+    fixed,
+    judge,
+    resolve_thresholds,
+)
+from mlobs_notebook.errors import InputError, UnknownColumn
 from mlobs_notebook.sources.monitor_tables import (
     DOCS,
     check_columns,
@@ -70,7 +77,7 @@ def read_drift_metrics(
     granularity: Granularity | str | None = None,
     slice: tuple[str, str] | str | None = None,
     model_id: str | None = None,
-    thresholds: Mapping[str, Any] | None = None,
+    thresholds: Mapping[str, Any] | str | None = None,
     zone: str = "UTC",
     profile_metrics: str | Path | None = None,
 ) -> DriftReport:
@@ -114,7 +121,7 @@ def read_drift_metrics(
     return DriftReport(
         table=table, bins=pl.DataFrame(schema=bins_schema(zone)),
         profile=profile if profile is not None else empty_profile,
-        notes=tuple(notes), granularity=picked.granularity, zone=zone, statistics=statistics, thresholds=levels,
+        notes=tuple(notes), granularity=picked.granularity, zone=zone, statistics=statistics, levels=levels,
     )
 
 
@@ -159,31 +166,45 @@ def _kinds(table: pl.DataFrame) -> pl.Series:
     return table["column_name"].replace_strict(kinds, return_dtype=pl.String)
 
 
-def _judge(table: pl.DataFrame, thresholds: Mapping[str, Any] | None) -> tuple[pl.DataFrame, dict, list[str]]:
-    columns = table["column_name"].unique(maintain_order=True).to_list()
-    levels = resolve_thresholds(thresholds, columns)
+def _judge(
+    table: pl.DataFrame, thresholds: Mapping[str, Any] | str | None
+) -> tuple[pl.DataFrame, dict[str, dict[str, dict[str, Threshold]]], list[str]]:
+    """Judge the monitor's statistics with our thresholds (nothing is recomputed). Learned
+    thresholds need the baseline's own windows, which a monitor table does not hold."""
+    if isinstance(thresholds, str):
+        raise InputError(
+            f"thresholds={thresholds!r}: a Databricks drift metrics table holds no baseline windows to "
+            "learn thresholds from; give the thresholds as numbers, or compute the drift with "
+            "compute_drift(..., thresholds='learned')"
+        )
+    kinds = dict(table.select("column_name", "kind").unique(maintain_order=True).iter_rows())
+    levels = resolve_thresholds(thresholds, kinds, resolve(None))
     notes: list[str] = []
     fell_back: dict[str, list[str]] = {}
     parts = []
-    for column in columns:
+    for column in kinds:
         rows = table.filter(pl.col("column_name") == column)
-        mine = levels[column]
+        mine = {name: t for name, t in levels[column].items() if isinstance(t, Threshold)}
         if thresholds is None and not rows["population_stability_index"].drop_nulls().len():
             fallback = next((s for s in FALLBACK if rows[s].drop_nulls().len()), None)
             if fallback is not None:
-                rule = get_statistic(fallback)
-                mine = levels[column] = {fallback: (rule.warn_threshold, rule.drift_threshold)}
+                mine = {**mine, fallback: default_threshold(get_statistic(fallback))}
+                mine.pop("population_stability_index", None)
                 fell_back.setdefault(fallback, []).append(column)
+        levels[column] = dict(mine)
         values = {name: rows[name].cast(pl.Float64).fill_null(np.nan).to_numpy() for name in mine}
-        drifted, status = judge(values, mine, rows.height)
-        parts.append(rows.with_columns(drifted=pl.Series(drifted, dtype=pl.Boolean), status=pl.Series(status, dtype=pl.String)))
+        # the table holds no sample sizes per statistic: a window's row count stands for both sides
+        counts = rows["count"].fill_null(np.iinfo(np.int64).max).to_numpy()
+        flags, drifted, status = judge(values, {name: counts for name in mine}, mine, counts, 0)
+        flag_series = [pl.Series(flag_column(name), flag, dtype=pl.Boolean) for name, flag in flags.items()]
+        parts.append(rows.with_columns(
+            pl.Series("drifted", drifted, dtype=pl.Boolean), pl.Series("status", status, dtype=pl.String), *flag_series,
+        ))
     for name, judged in fell_back.items():
-        used = get_statistic(name)
-        sign = "<" if not used.higher_is_drift else ">="
         notes.append(f"no PSI in the table for {', '.join(judged)} (Databricks computes it for numeric columns): "
-                     f"judged by {name} {sign} {used.drift_threshold}")
-    table = pl.concat(parts) if parts else table
-    return table, levels, notes
+                     f"judged by {name} {default_threshold(get_statistic(name)).rule.removeprefix('x ')}")
+    table = pl.concat(parts, how="diagonal_relaxed").select(table.columns) if parts else table
+    return table, fixed(levels), notes
 
 
 def _profile(

@@ -13,12 +13,14 @@ The rules every other module follows:
 - **Dates appear only where a person reads them** (:func:`human`).
 - **A granularity is parsed once** into a :class:`Granularity` (``6h``, ``1d``, ``1w``, ``1mo``)
   at the edge (the API call or the CLI) and travels as that value.
-- **Text is never guessed.** ISO 8601 is recognised; any other text needs a format from the user
+- **Text is never guessed.** ISO 8601 and RFC 3339 are recognised (``ISO_FORMS``: ``T`` or a
+  space, optional seconds and fractions, ``Z`` or an offset ``+hh``, ``+hhmm``, ``+hh:mm``, the
+  basic form too; a column mixing times with and without an offset is an error); any other text needs a format from the user
   (``time_format=``, ``--time-format``) and otherwise stops with an error that lists the formats
   tried. Text that a format leaves unparsed is an error naming the first value, never a null.
 """
 
-from mlobs_notebook.times.columns import ISO_FORMATS, TimeColumn, read_time_column
+from mlobs_notebook.times.columns import ISO_FORMS, TimeColumn, read_time_column
 from mlobs_notebook.times.granularity import Granularity
 from mlobs_notebook.times.instants import (
     aware,
@@ -31,7 +33,7 @@ from mlobs_notebook.times.instants import (
 )
 
 __all__ = [
-    "ISO_FORMATS",
+    "ISO_FORMS",
     "Granularity",
     "TimeColumn",
     "aware",

@@ -11,21 +11,29 @@ import polars as pl
 
 from mlobs_notebook.errors import InputError, UnknownColumn
 
-__all__ = ["ISO_FORMATS", "TimeColumn", "read_time_column"]
+__all__ = ["ISO_FORMS", "TimeColumn", "read_time_column"]
 
-# ISO 8601 text, tried in this order; each must read every non-null value of the column.
-ISO_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%dT%H:%M:%S%.f%:z",
-    "%Y-%m-%d %H:%M:%S%.f%:z",
-    "%Y-%m-%dT%H:%M:%S%.fZ",
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%d",
+# The ISO 8601 / RFC 3339 text read without a format: the extended and the basic form, a "T" or
+# a space (either case) before the time, seconds and fractions optional, and an offset of "Z",
+# "+hh", "+hhmm" or "+hh:mm", or none (then the time is UTC). A column must not mix times with
+# and without an offset.
+ISO_FORMS: tuple[str, ...] = (
+    "YYYY-MM-DD",
+    "YYYY-MM-DDThh:mm",
+    "YYYY-MM-DDThh:mm:ss",
+    "YYYY-MM-DDThh:mm:ss.ffffff",
+    "YYYY-MM-DD hh:mm:ss",
+    "any of these with Z, +hh, +hhmm or +hh:mm",
+    "YYYYMMDDThhmmssZ (basic)",
 )
+_ISO = (
+    r"^(\d{4})-?(\d{2})-?(\d{2})"
+    r"(?:[T ](\d{2})(?::?(\d{2})(?::?(\d{2})(?:[.,](\d+))?)?)?)?"
+    r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$"
+)
+_CANONICAL = "%Y-%m-%dT%H:%M:%S%.f%:z"
 _EPOCH: dict[str, Literal["s", "ms", "us"]] = {"epoch_s": "s", "epoch_ms": "ms", "epoch_us": "us"}
-_OFFSET = re.compile(r"([+-]\d\d):?(\d\d)$")
+_ISO_TEXT = re.compile(_ISO)
 _SAMPLE_ROWS = 2_000
 
 
@@ -34,7 +42,8 @@ class TimeColumn:
     """How a frame's time column is read: the expression giving aware instants, and its zone.
 
     ``expr`` yields ``Datetime("us", zone)``; ``text_format`` is the format text was read with
-    (None for a temporal column); ``note`` says what a reader should know (offsets converted).
+    (``"ISO 8601"`` for text read without one, None for a temporal column); ``note`` says what a
+    reader should know (offsets converted).
     Use :func:`read_time_column` to build one; :meth:`unparsed` counts text the format missed.
     """
 
@@ -58,10 +67,10 @@ class TimeColumn:
             frame.lazy().filter(raw.is_not_null() & self.expr.is_null()).select(raw).head(3).collect()
         )
         shown = ", ".join(repr(v) for v in example[self.name].to_list())
+        what = "are not ISO 8601 times" if self.text_format == "ISO 8601" else f"do not match the format {self.text_format!r}"
         raise InputError(
-            f"time column {self.name!r}: {count:,} value(s) do not match the format "
-            f"{self.text_format!r} (e.g. {shown}). Pass the format they are written in "
-            "(time_format=, --time-format), e.g. '%m/%d/%Y %H:%M'"
+            f"time column {self.name!r}: {count:,} value(s) {what} (e.g. {shown}). Pass the format "
+            "they are written in (time_format=, --time-format), e.g. '%m/%d/%Y %H:%M'"
         )
 
 
@@ -100,30 +109,20 @@ def read_time_column(
         zone = "UTC"
         expr = raw.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
     elif dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
-        sample = _text_sample(frame, column)
-        text_format = time_format or _iso_format(column, sample)
         text = raw.cast(pl.String).str.strip_chars()
-        parsed = text.str.strptime(pl.Datetime("us"), text_format, strict=False)
-        offsets = sorted({o for v in sample if (o := _offset(v)) is not None}) if "z" in text_format.lower() else []
-        if "%z" in text_format or "%:z" in text_format or text_format.endswith("Z"):
-            zone = "UTC"
-            if text_format.endswith("Z"):
+        if time_format is not None:
+            text_format = time_format
+            parsed = text.str.strptime(pl.Datetime("us"), time_format, strict=False)
+            aware_text = "%z" in time_format or "%:z" in time_format or time_format.endswith("Z")
+            if time_format.endswith("Z") or not aware_text:
                 parsed = parsed.dt.replace_time_zone("UTC")
-            if len(offsets) == 1 and offsets[0] not in ("+00:00", "-00:00"):
-                zone = _offset_zone(offsets[0])
-                if zone == "UTC":
-                    note = (
-                        f"time column {column!r} is at UTC{offsets[0]}, not a whole number of hours: "
-                        "windows are in UTC; pass time_zone= to window in a local zone"
-                    )
-            elif len(offsets) > 1:
-                note = (
-                    f"time column {column!r} holds several UTC offsets ({', '.join(offsets)}): "
-                    "windows are in UTC; pass time_zone= to window in a local zone"
-                )
+            found = {_offset(v) for v in _text_sample(frame, column)} if aware_text else set()
+            offsets = sorted(o for o in found if o is not None)
         else:
-            zone = "UTC"
-            parsed = parsed.dt.replace_time_zone("UTC")
+            text_format = "ISO 8601"
+            offsets = _iso_offsets(column, _text_sample(frame, column))
+            parsed = _iso_instants(text)
+        zone, note = _text_zone(column, offsets)
         expr = parsed
     elif dtype.is_integer() or dtype.is_float():
         raise InputError(
@@ -136,6 +135,14 @@ def read_time_column(
             "or another format given with time_format=)"
         )
     if time_zone is not None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise InputError(
+                f"time_zone {time_zone!r} is not an IANA time zone; use a name like 'Europe/Berlin' or 'UTC'"
+            ) from exc
         zone = time_zone
     expr = expr.dt.convert_time_zone(zone)
     return TimeColumn(column, expr.alias(column), zone, text_format, note)
@@ -150,20 +157,59 @@ def _text_sample(frame: pl.LazyFrame | pl.DataFrame, column: str) -> list[str]:
     return [v for v in sample[column].to_list() if v]
 
 
-def _iso_format(column: str, sample: list[str]) -> str:
-    if not sample:
-        return ISO_FORMATS[0]
-    values = pl.Series(sample, dtype=pl.String)
-    for fmt in ISO_FORMATS:
-        parsed = values.str.strptime(pl.Datetime("us"), fmt, strict=False)
-        if parsed.null_count() == 0:
-            return fmt
-    shown = ", ".join(repr(v) for v in sample[:3])
-    raise InputError(
-        f"time column {column!r} holds text that is not ISO 8601 (e.g. {shown}), and day-first or "
-        f"month-first text cannot be told apart safely. Tried: {', '.join(ISO_FORMATS)}. Pass the "
-        "format with time_format= (--time-format), e.g. '%m/%d/%Y %H:%M' or '%d-%m-%Y'"
-    )
+def _iso_instants(text: pl.Expr) -> pl.Expr:
+    """ISO 8601 text (any of ``ISO_FORMS``) as aware UTC instants; null where it is not ISO."""
+    parts = text.str.to_uppercase().str.extract_groups(_ISO)
+    offset = parts.struct.field("8")
+    canonical = pl.concat_str(
+        parts.struct.field("1"), pl.lit("-"), parts.struct.field("2"), pl.lit("-"), parts.struct.field("3"),
+        pl.lit("T"), parts.struct.field("4").fill_null("00"), pl.lit(":"), parts.struct.field("5").fill_null("00"),
+        pl.lit(":"), parts.struct.field("6").fill_null("00"), pl.lit("."),
+        (parts.struct.field("7").fill_null("") + pl.lit("000000")).str.slice(0, 6),
+        pl.when(offset.is_null() | (offset == "Z")).then(pl.lit("+00:00"))
+        .when(offset.str.len_chars() == 3).then(offset + pl.lit(":00"))
+        .when(offset.str.len_chars() == 5).then(offset.str.slice(0, 3) + pl.lit(":") + offset.str.slice(3, 2))
+        .otherwise(offset),
+    )  # fmt: skip
+    return canonical.str.strptime(pl.Datetime("us"), _CANONICAL, strict=False)
+
+
+def _iso_offsets(column: str, sample: list[str]) -> list[str]:
+    """The distinct UTC offsets of a sample of ISO text (empty when it has none), or an error
+    when the sample is not ISO 8601 or mixes times with and without an offset."""
+    bad = [v for v in sample if not _ISO_TEXT.match(v.upper())]
+    if bad:
+        shown = ", ".join(repr(v) for v in bad)
+        raise InputError(
+            f"time column {column!r} holds text that is not ISO 8601 (e.g. {shown[:120]}), and day-first "
+            f"or month-first text cannot be told apart safely. Tried ISO 8601: {', '.join(ISO_FORMS)}. Pass "
+            "the format with time_format= (--time-format), e.g. '%m/%d/%Y %H:%M' or '%d-%m-%Y'"
+        )
+    offsets = {_offset(v) for v in sample}
+    if None in offsets and len(offsets) > 1:
+        raise InputError(
+            f"time column {column!r} mixes times with a UTC offset and times without one; the latter "
+            "cannot be placed in time. Give every value an offset, or pass time_format="
+        )
+    return sorted(o for o in offsets if o is not None)
+
+
+def _text_zone(column: str, offsets: list[str]) -> tuple[str, str | None]:
+    """The zone text is windowed in: its one fixed offset, else UTC (with a note for several)."""
+    if len(offsets) == 1 and offsets[0] not in ("+00:00", "-00:00"):
+        zone = _offset_zone(offsets[0])
+        if zone == "UTC":
+            return zone, (
+                f"time column {column!r} is at UTC{offsets[0]}, not a whole number of hours: "
+                "windows are in UTC; pass time_zone= (--time-zone) to window in a local zone"
+            )
+        return zone, None
+    if len(offsets) > 1:
+        return "UTC", (
+            f"time column {column!r} holds several UTC offsets ({', '.join(offsets)}): "
+            "windows are in UTC; pass time_zone= (--time-zone) to window in a local zone"
+        )
+    return "UTC", None
 
 
 def _offset_zone(offset: str) -> str:
@@ -176,7 +222,16 @@ def _offset_zone(offset: str) -> str:
 
 
 def _offset(value: str) -> str | None:
-    if value.endswith("Z"):
+    """A text time's UTC offset as ``+hh:mm`` (``Z`` is ``+00:00``), or None without one."""
+    match = _ISO_TEXT.match(value.strip().upper())
+    if match is not None:
+        offset = match.group(8)
+    else:  # text read with a format of the user's: its trailing offset, if any
+        tail = re.search(r"(Z|[+-]\d{2}(?::?\d{2})?)$", value.strip().upper())
+        offset = tail.group(1) if tail else None
+    if offset is None:
+        return None
+    if offset == "Z":
         return "+00:00"
-    match = _OFFSET.search(value)
-    return f"{match.group(1)}:{match.group(2)}" if match else None
+    digits = offset[1:].replace(":", "")
+    return f"{offset[0]}{digits[:2]}:{digits[2:4] or '00'}"

@@ -39,7 +39,8 @@ def test_json_rows_with_bins(files: tuple[Path, Path], capsys: pytest.CaptureFix
                  "--time-column", "ts", "--granularity", "1d", "--format", "json"])
     assert code == 0
     out = json.loads(capsys.readouterr().out)
-    assert list(out) == ["rows"]
+    assert list(out) == ["rows", "thresholds"]
+    assert {(t["statistic"], t["source"]) for t in out["thresholds"]} >= {("population_stability_index", "default")}
     rows = out["rows"]
     amount = [r for r in rows if r["column_name"] == "amount" and r["drift_type"] == "BASELINE"]
     assert len(amount) == 6  # 1,500 rows every 5 minutes: 5.2 days
@@ -119,3 +120,54 @@ def test_databricks_format_writes_their_table(files: tuple[Path, Path], tmp_path
     assert main([*common, "--format", "databricks"]) == 2
     assert "--out" in capsys.readouterr().err
     assert not list(tmp_path.glob(".*writing*"))
+def test_learned_thresholds_statistics_and_a_time_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(6)
+    start = dt.datetime(2024, 1, 1)
+
+    def frame(days: int, shift: float, first: dt.datetime) -> pl.DataFrame:
+        times = [first + dt.timedelta(hours=h) for h in range(24 * days)]
+        return pl.DataFrame({"amount": rng.normal(shift, 1, len(times)), "ts": [t.strftime("%m/%d/%Y %H:%M") for t in times]})
+
+    baseline, current = tmp_path / "baseline.parquet", tmp_path / "current.parquet"
+    frame(14, 0.0, start).write_parquet(baseline)
+    frame(4, 2.0, start + dt.timedelta(days=30)).write_parquet(current)
+    args = ["drift", "--baseline", str(baseline), "--current", str(current), "--time-column", "ts", "--granularity", "1d"]
+    assert main(args) == 2
+    assert "time_format" in capsys.readouterr().err  # US text is never guessed
+    assert main([*args, "--time-format", "%m/%d/%Y %H:%M", "--thresholds", "learned", "--statistics", "ks_statistic,js_distance"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    learned = [t for t in out["thresholds"] if t["drift_type"] == "BASELINE"]
+    assert {(t["statistic"], t["source"], t["baseline_windows"]) for t in learned} == {
+        ("ks_statistic", "learned", 14), ("js_distance", "learned", 14)}  # fmt: skip
+    rows = [r for r in out["rows"] if r["drift_type"] == "BASELINE"]
+    assert [r["window_start"][:10] for r in rows] == ["2024-01-31", "2024-02-01", "2024-02-02", "2024-02-03"]
+    assert all(r["ks_statistic_drifted"] and r["status"] == "drift" for r in rows)
+    assert rows[0]["population_stability_index"] is None  # not asked for
+
+
+def test_an_all_null_parquet_column_is_compared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    baseline, current = tmp_path / "baseline.parquet", tmp_path / "current.parquet"
+    pd.DataFrame({"x": np.arange(400.0), "empty": [None] * 400}).to_parquet(baseline)
+    pd.DataFrame({"x": np.arange(400.0), "empty": ["a"] * 400}).to_parquet(current)
+    assert main(["drift", "--baseline", str(baseline), "--current", str(current), "--format", "json"]) == 0
+    captured = capsys.readouterr()
+    row = next(r for r in json.loads(captured.out)["rows"] if r["column_name"] == "empty")
+    assert row["reference_null_rate"] == 1.0 and row["current_null_rate"] == 0.0 and row["status"] == "drift"
+    assert "type Null" in captured.err
+
+
+def test_text_with_two_offsets_windowed_in_the_zone_given(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    local = pl.datetime_range(dt.datetime(2024, 3, 30), dt.datetime(2024, 4, 1, 23), "1h", eager=True, time_zone="Europe/Berlin")
+    current = tmp_path / "current.parquet"
+    pl.DataFrame({"ts": local.dt.strftime("%Y-%m-%dT%H:%M:%S%:z"), "x": np.arange(len(local), dtype=float)}).write_parquet(current)
+    baseline = tmp_path / "baseline.parquet"
+    pl.DataFrame({"x": np.arange(100, dtype=float)}).write_parquet(baseline)
+    args = ["drift", "--baseline", str(baseline), "--current", str(current), "--time-column", "ts", "--granularity", "1d"]
+    assert main([*args, "--time-zone", "Europe/Berlin"]) == 0
+    rows = [r for r in json.loads(capsys.readouterr().out)["rows"] if r["drift_type"] == "BASELINE"]
+    assert [(r["window_start"], r["count"]) for r in rows] == [
+        ("2024-03-30T00:00:00+01:00", 24), ("2024-03-31T00:00:00+01:00", 23), ("2024-04-01T00:00:00+02:00", 24)]  # fmt: skip
+    assert main(args) == 0
+    assert "--time-zone" in capsys.readouterr().err  # the note says how to get local days

@@ -14,13 +14,15 @@ NAMES = statistic_names()
 
 
 def _evaluate(statistic: Statistic, reference: np.ndarray, current: np.ndarray) -> float:
-    """The statistic on two raw samples, through its own input shape."""
+    """The statistic on two raw samples (NaN is null), through its own input shape: sorted
+    finite values, or counts per value with the null bin last."""
     if statistic.input == "sorted":
-        result = statistic.compute(SortedPair(np.sort(reference), np.sort(current)))
+        result = statistic.compute(SortedPair(np.sort(reference[~np.isnan(reference)]), np.sort(current[~np.isnan(current)])))
         return float(result if statistic.output is None else result[statistic.output])
     values = np.unique(np.concatenate([reference, current]))
-    ref = np.array([[np.sum(reference == v) for v in values]])
-    cur = np.array([[np.sum(current == v) for v in values]])
+    values = values[~np.isnan(values)]
+    ref = np.array([[*(np.sum(reference == v) for v in values), np.isnan(reference).sum()]])
+    cur = np.array([[*(np.sum(current == v) for v in values), np.isnan(current).sum()]])
     result = statistic.compute(ref, cur)
     return float(np.asarray(result if statistic.output is None else result[statistic.output])[0])
 
@@ -37,7 +39,16 @@ def test_the_registry_holds_the_issue_statistics() -> None:
         "chi_squared_pvalue",
         "tv_distance",
         "l_infinity_distance",
+        "percent_null_delta",
+        "unseen_category_share",
     }
+
+
+def test_the_registry_order_is_databricks_column_order_then_ours() -> None:
+    databricks = ["percent_null_delta", "population_stability_index", "js_distance", "ks_statistic",
+                  "wasserstein_distance", "chi_squared_statistic", "tv_distance", "l_infinity_distance"]  # fmt: skip
+    positions = [NAMES.index(name) for name in databricks]
+    assert positions == sorted(positions) and NAMES[-1] == "unseen_category_share"
 
 
 def test_unknown_statistic_lists_the_valid_names() -> None:
@@ -68,7 +79,9 @@ class TestEveryStatistic:
     def test_a_clear_shift_moves_it_past_its_drift_threshold(self, name: str) -> None:
         s = get_statistic(name)
         rng = np.random.default_rng(1)
-        value = _evaluate(s, rng.integers(0, 5, 2000).astype(float), rng.integers(3, 9, 2000).astype(float))
+        shifted = rng.integers(3, 9, 2000).astype(float)
+        shifted[:400] = np.nan  # the null rate moves too: 0% -> 20%
+        value = _evaluate(s, rng.integers(0, 5, 2000).astype(float), shifted)
         assert np.isfinite(value)
         if np.isfinite(s.drift_threshold):
             assert s.beyond(value, s.drift_threshold)

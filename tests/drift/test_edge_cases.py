@@ -40,10 +40,10 @@ def test_all_null_baseline_column_is_compared_through_the_null_bin() -> None:
     assert row["reference_null_rate"] == 1.0 and row["status"] == "drift"
 
 
-def test_constant_column_has_one_edge_and_no_normalised_wasserstein() -> None:
-    base = pl.DataFrame({"x": [3.0] * 200})
-    report = compute_drift(base, pl.DataFrame({"x": [3.0] * 50 + [4.0] * 50}))
-    assert report.baseline.bin_edges("x").tolist() == [-math.inf, 3.0, math.inf]
+def test_constant_column_has_a_bin_of_its_own_and_no_normalised_wasserstein() -> None:
+    base = pl.DataFrame({"x": [3.5] * 200})
+    report = compute_drift(base, pl.DataFrame({"x": [3.5] * 50 + [4.5] * 50}))
+    assert report.baseline.bin_edges("x").tolist() == [-math.inf, 3.5, np.nextafter(3.5, math.inf), math.inf]
     row = _row(report, "x")
     assert row["wasserstein_distance"] == pytest.approx(0.5)
     assert row["wasserstein_normalized"] is None  # std 0
@@ -114,7 +114,7 @@ def test_pooling_keeps_a_new_frequent_category() -> None:
 
 
 def test_missing_columns_and_changed_types_are_schema_findings() -> None:
-    base = pl.DataFrame({"a": [1.0, 2.0, 3.0] * 10, "b": ["x", "y", "z"] * 10, "gone": [1.5] * 30})
+    base = pl.DataFrame({"a": [1.5, 2.5, 3.5] * 10, "b": ["x", "y", "z"] * 10, "gone": [1.5] * 30})
     cur = pl.DataFrame({"a": ["1", "2", "3"] * 10, "b": ["x", "y", "y"] * 10, "new": [1] * 30})
     report = compute_drift(base, cur)
     findings = {f.column: f for f in report.schema_findings}
@@ -168,7 +168,10 @@ def test_thresholds_per_statistic_and_per_column(baseline: pl.DataFrame, current
         baseline, current, thresholds={"population_stability_index": None, "x": {"ks_pvalue": "default"}}
     )
     statuses = dict(zip(by_column.table["column_name"], by_column.table["status"], strict=True))
-    assert statuses["x"] == "drift" and statuses["color"] is None
+    assert statuses["x"] == "drift" and statuses["color"] == "ok"  # null rate and unseen share judge it
+    quiet = {"population_stability_index": None, "percent_null_delta": None, "unseen_category_share": None}
+    nothing = compute_drift(baseline, current, thresholds=quiet)
+    assert nothing.table["status"].null_count() == nothing.table.height
     with pytest.raises(UnknownStatistic, match="population_stability_index"):
         compute_drift(baseline, current, thresholds={"psi": 0.2})
     with pytest.raises(UnknownStatistic, match="js_distance"):
@@ -195,14 +198,19 @@ def test_baseline_bins_from_sorted_values_match_the_current_side_counting() -> N
     assert sum(bins["baseline_counts"]) == len(values)
 
 
-def test_empty_current_data_gives_empty_windows_not_errors(baseline: pl.DataFrame) -> None:
+def test_empty_current_data_is_said_in_the_status_and_a_note(baseline: pl.DataFrame) -> None:
     empty = baseline.clear()
-    windowed = compute_drift(baseline, empty, time_column="ts", granularity="1d")
-    assert windowed.table.height == 0 and windowed.bins.height == 0
-    whole = compute_drift(baseline, empty)
-    assert set(whole.table["count"]) == {0}
-    assert whole.table["population_stability_index"].null_count() == whole.table.height
-    assert whole.table["status"].null_count() == whole.table.height
+    for report in (compute_drift(baseline, empty, time_column="ts", granularity="1d"), compute_drift(baseline, empty)):
+        assert report.table.height == 4  # one row per column, for the one (empty) window
+        assert set(report.table["count"]) == {0}
+        assert set(report.table["status"]) == {"empty"}
+        assert report.table["drifted"].null_count() == report.table.height
+        assert report.table["population_stability_index"].null_count() == report.table.height
+        assert any("no rows" in note for note in report.notes)
+    nulls = baseline.head(5).with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias("ts"))
+    report = compute_drift(baseline, nulls, time_column="ts", granularity="1d")
+    assert set(report.table["status"]) == {"empty"}
+    assert any("5 row(s) with a null 'ts'" in note for note in report.notes)
 
 
 def test_rows_out_of_time_order_give_the_same_report(baseline: pl.DataFrame, current: pl.DataFrame) -> None:
@@ -216,3 +224,36 @@ def test_rows_out_of_time_order_give_the_same_report(baseline: pl.DataFrame, cur
         assert report.table.filter(pl.col("column_name").is_in(["x", "y"]))["ks_statistic"].null_count() == 0
         assert_frame_equal(report.table, ordered.table, rel_tol=1e-12, abs_tol=1e-12)
         assert_frame_equal(report.profile, ordered.profile, rel_tol=1e-12, abs_tol=1e-12)
+
+
+def test_share_moving_between_rare_categories_is_not_pooled_away() -> None:
+    rng = np.random.default_rng(3)
+    names = np.array([f"v{i:04d}" for i in range(1000)])
+    base = pl.DataFrame({"c": rng.choice(names, 200_000)})
+    same = pl.DataFrame({"c": rng.choice(names, 500)})
+    assert _row(compute_drift(base, same), "c")["status"] == "ok"  # sparse but unchanged: pooled
+    piled = pl.DataFrame({"c": np.repeat(names[:50], 10)})  # 500 rows on 50 of the 1,000 categories
+    row = _row(compute_drift(base, piled), "c")
+    assert row["population_stability_index"] > 1 and row["status"] == "drift"
+    # in a 15-row window every category is rare; all of it on the one that had 40% is a change
+    colors = pl.DataFrame({"color": ["red", "green", "blue", "green", "red"] * 200})
+    moved = _row(compute_drift(colors, pl.DataFrame({"color": ["red"] * 15})), "color")
+    assert moved["status"] == "drift"
+    assert stats.chisquare([15, 0, 0], [6, 6, 3]).pvalue < 1e-4  # what the pooling guard sees
+
+
+def test_pooled_bins_keep_baseline_and_new_categories_apart() -> None:
+    ref = np.array([[5000, 5000, 3, 2, 0, 0, 10]])  # two common, two rare known, two new, null
+    cur = np.array([[50, 50, 0, 0, 2, 1, 0]])
+    pooled_ref, pooled_cur = pool_rare(ref, cur, 20, known=4)
+    assert pooled_ref[0].tolist() == [5000, 5000, 0, 0, 0, 0, 10, 5, 0]  # ..., null, __other__, __unseen__
+    assert pooled_cur[0].tolist() == [50, 50, 0, 0, 0, 0, 0, 0, 3]
+
+
+def test_heavy_ties_get_a_bin_of_their_own() -> None:
+    rng = np.random.default_rng(5)
+    values = np.concatenate([np.zeros(700), rng.uniform(0, 1, 300)])
+    edges = fit_baseline(pl.DataFrame({"x": values})).bin_edges("x")
+    assert edges[1] == 0.0 and edges[2] == np.nextafter(0.0, 1.0)  # zero alone in [0, 0+)
+    nudged = pl.DataFrame({"x": np.concatenate([np.full(700, 1e-6), rng.uniform(0, 1, 300)])})
+    assert _row(compute_drift(pl.DataFrame({"x": values}), nudged), "x")["status"] == "drift"

@@ -64,7 +64,8 @@ def test_a_gap_in_the_data_is_an_empty_window_with_null_statistics(baseline: pl.
     assert empty["window_start"].to_list() == [dt.datetime(2024, 3, 3, tzinfo=dt.UTC), dt.datetime(2024, 3, 4, tzinfo=dt.UTC)]
     for name in STAT_COLUMNS:
         assert empty[name].null_count() == empty.height
-    assert empty["status"].null_count() == empty.height and empty["drifted"].null_count() == empty.height
+    assert set(empty["status"]) == {"empty"} and empty["drifted"].null_count() == empty.height
+    assert any("2 of" in note and "have no rows" in note and "2024-03-03" in note for note in report.notes)
     # the window after the gap has no previous data to compare with
     after = report.table.filter(
         pl.col("drift_type") == "CONSECUTIVE", pl.col("window_start") == dt.datetime(2024, 3, 5, tzinfo=dt.UTC), pl.col("column_name") == "x"

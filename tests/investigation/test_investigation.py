@@ -152,3 +152,16 @@ def test_write_refuses_other_extensions_and_leaves_nothing(demo_investigation, t
     with pytest.raises(OutputUnwritable, match="does not exist"):
         demo_investigation.write(str(tmp_path / "missing" / "pm.html"))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_learned_thresholds_on_the_demo(demo_world):
+    m = demo_world
+    inv = investigate(m.model, None, m.lineage_file, tracking_uri=m.tracking_uri, time_column=m.time_column,
+                      metric=m.metric, thresholds="learned")  # fmt: skip
+    used = inv.drift.thresholds
+    learned = used.filter(used["source"] == "learned")
+    assert learned.height and set(learned["baseline_windows"]) != {0}  # the training data's own days
+    assert any("thresholds learned from" in note for note in inv.drift.notes)
+    assert inv.verdict == "pipeline_bug"
+    # every statistic judges under learned thresholds: more features may drift, the incident's too
+    assert "user_session_count_7d" in [o.feature for o in inv.drifted_features]

@@ -125,7 +125,7 @@ def test_iso_text_with_offsets_is_parsed_and_a_single_offset_labels_the_windows(
 def test_month_first_text_needs_a_format_and_is_never_guessed():
     text = pl.DataFrame({"ts": ["01/02/2018 00:00", "01/13/2018 10:00", "02/01/2018 12:00"], "x": [1.0, 2.0, 3.0]})
     baseline = pl.DataFrame({"x": [0.0, 1.0]})
-    with pytest.raises(InputError, match=r"(?s)time column 'ts' holds text that is not ISO 8601.*Tried: %Y-%m-%dT.*time_format="):
+    with pytest.raises(InputError, match=r"(?s)time column 'ts' holds text that is not ISO 8601.*Tried ISO 8601: YYYY-MM-DD.*time_format="):
         compute_drift(baseline, text, time_column="ts", granularity="1w")
     report = compute_drift(baseline, text, time_column="ts", granularity="1d", time_format="%m/%d/%Y %H:%M",
                            consecutive=False)

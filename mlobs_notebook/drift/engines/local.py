@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -24,17 +25,19 @@ from mlobs_notebook.drift.assemble import Block, assemble
 from mlobs_notebook.drift.binned import pool_rare
 from mlobs_notebook.drift.counts import count_frame
 from mlobs_notebook.drift.ecdf import ConsecutivePairs, SortedPair, WindowedPairs, sorted_quantiles
+from mlobs_notebook.drift.engines.columns import NumericColumns
+from mlobs_notebook.drift.engines.learned import baseline_windows, learned_note
 from mlobs_notebook.drift.kinds import as_polars
 from mlobs_notebook.drift.profile import QUANTILES, BaselineProfile
 from mlobs_notebook.drift.report import DriftReport
-from mlobs_notebook.drift.schema import compare_schemas
+from mlobs_notebook.drift.schema import SchemaFinding, compare_schemas
 from mlobs_notebook.drift.statistics import Statistic, resolve
-from mlobs_notebook.drift.thresholds import resolve_thresholds
-from mlobs_notebook.drift.windows import WINDOW, assign_windows
+from mlobs_notebook.drift.thresholds import LEARNED, Threshold, fixed, learn, resolve_thresholds
+from mlobs_notebook.drift.windows import WINDOW, assign_windows, window_notes
 from mlobs_notebook.errors import InputError, UnknownColumn
-from mlobs_notebook.times import Granularity, read_time_column
+from mlobs_notebook.times import Granularity, TimeColumn, read_time_column
 
-__all__ = ["DEFAULT_MIN_CATEGORY_COUNT", "DEFAULT_MAX_EXACT_ROWS", "compute_drift"]
+__all__ = ["DEFAULT_MAX_EXACT_ROWS", "DEFAULT_MIN_CATEGORY_COUNT", "DEFAULT_MIN_WINDOW_ROWS", "compute_drift"]
 
 # Categories rarer than this (scaled to the smaller sample) are pooled for PSI and JS; with E
 # expected rows per category PSI reads about 1/E on identical distributions, so 20 keeps the
@@ -43,6 +46,10 @@ DEFAULT_MIN_CATEGORY_COUNT = 20
 # Above this many rows a LazyFrame's KS and Wasserstein are skipped. They hold one numeric
 # column of the current data in memory at a time, about 20 to 40 bytes a row.
 DEFAULT_MAX_EXACT_ROWS = 100_000_000
+# A statistic judges a window only when both samples hold at least this many values: the
+# smallest table the chi-squared approximation trusts is two cells of 5 expected rows each
+# (Cochran's rule), e.g. seen vs unseen, null vs not. Smaller windows read too_small.
+DEFAULT_MIN_WINDOW_ROWS = 10
 
 
 def compute_drift(
@@ -55,11 +62,12 @@ def compute_drift(
     time_zone: str | None = None,
     columns: Sequence[str] | None = None,
     statistics: Sequence[str] | None = None,
-    thresholds: Mapping[str, Any] | None = None,
+    thresholds: Mapping[str, Any] | str | None = None,
     kinds: Mapping[str, str] | None = None,
     bins: int = 10,
     consecutive: bool = True,
     min_category_count: float = DEFAULT_MIN_CATEGORY_COUNT,
+    min_window_rows: int = DEFAULT_MIN_WINDOW_ROWS,
     max_exact_rows: int | None = DEFAULT_MAX_EXACT_ROWS,
 ) -> DriftReport:
     """Drift of ``current`` against ``baseline`` (a frame or a fitted :class:`BaselineProfile`).
@@ -70,14 +78,21 @@ def compute_drift(
     (``CONSECUTIVE`` rows). Windows are labelled in the time column's zone; text times are read
     as ISO 8601 or with ``time_format`` (see :func:`mlobs_notebook.times.read_time_column`),
     and ``time_zone`` windows them in another zone. ``kinds`` and ``bins`` apply when the baseline is a
-    frame (a fitted profile carries its own). See ``thresholds.py`` for ``thresholds``.
+    frame (a fitted profile carries its own).
+
+    ``thresholds``: see ``thresholds.py``. ``"learned"`` learns them NannyML's way from the
+    baseline split into windows of the same granularity, so the baseline must be a frame with
+    the time column (:class:`InputError` says so otherwise). A statistic judges a window only
+    when both samples hold at least ``min_window_rows`` values (default 10); a smaller window's
+    status is ``too_small``, and an empty one's ``empty``, each with a note.
     """
     chosen = resolve(statistics)
     if isinstance(columns, str):
         columns = [c.strip() for c in columns.split(",") if c.strip()]
+    if not isinstance(min_window_rows, int) or min_window_rows < 1:
+        raise InputError(f"min_window_rows must be a positive integer, not {min_window_rows!r}")
     requested = list(columns) if columns is not None else None
     data = as_polars(current, "current data")
-    lazy_input = isinstance(data, pl.LazyFrame)
     schema = data.collect_schema()
     if time_column is not None and time_column not in schema:
         raise UnknownColumn(
@@ -88,8 +103,47 @@ def compute_drift(
         read_time_column(data, time_column, time_format=time_format, time_zone=time_zone)
         if time_column is not None else None
     )
-    profile, baseline_names = _profile(baseline, requested, kinds, bins, time_column)
+    profile, baseline_names = _profile(baseline, requested, kinds, bins, time_column, schema)
     compared, findings = compare_schemas(profile, schema, requested, baseline_names, time_column)
+    wanted = resolve_thresholds(thresholds, {c: profile.kinds_[c] for c in compared}, chosen)
+    options: dict[str, Any] = {"consecutive": consecutive, "min_category_count": min_category_count,
+                               "min_window_rows": min_window_rows, "max_exact_rows": max_exact_rows}  # fmt: skip
+    if any(level == LEARNED for by in wanted.values() for level in by.values()):
+        windows_of_baseline = baseline_windows(baseline, time_column, step, time_format, time_zone)
+        learned_from = _compare(profile, windows_of_baseline, compared, time_column, step, time_format,
+                                time_zone, chosen, fixed({}), [], **options)  # fmt: skip
+        levels = learn(wanted, learned_from.table)
+        note = learned_note(learned_from)
+    else:
+        levels, note = fixed(wanted), None
+    report = _compare(profile, data, compared, time_column, step, time_format, time_zone, chosen, levels,
+                      findings, time=time, **options)  # fmt: skip
+    return replace(report, notes=(*report.notes, note)) if note else report
+
+
+def _compare(
+    profile: BaselineProfile,
+    data: pl.DataFrame | pl.LazyFrame,
+    compared: list[str],
+    time_column: str | None,
+    step: Granularity | None,
+    time_format: str | None,
+    time_zone: str | None,
+    chosen: list[Statistic],
+    levels: dict[str, dict[str, dict[str, Threshold]]],
+    findings: list[SchemaFinding],
+    *,
+    consecutive: bool,
+    min_category_count: float,
+    min_window_rows: int,
+    max_exact_rows: int | None,
+    time: TimeColumn | None = None,
+) -> DriftReport:
+    """The drift report of ``data`` against the fitted profile, judged by ``levels``."""
+    lazy_input = isinstance(data, pl.LazyFrame)
+    schema = data.collect_schema()
+    if time is None and time_column is not None:
+        time = read_time_column(data, time_column, time_format=time_format, time_zone=time_zone)
     frame = data.lazy().select([*compared, *([time_column] if time_column else [])])
     framed, windows = assign_windows(frame, time, step, streaming=lazy_input)
     if not lazy_input and windows.count > 1:
@@ -110,12 +164,9 @@ def compute_drift(
         {c: profile.edges_[c] for c in numeric} if lazy_input else {},
         categorical,
         streaming=lazy_input,
+        like=profile.dtypes_,
     )
-    notes = []
-    if windows.note:
-        notes.append(windows.note)
-    if windows.null_time_rows:
-        notes.append(f"{windows.null_time_rows} row(s) with a null {time_column!r} were left out")
+    notes = window_notes(windows, counts.rows, time_column, min_window_rows)
     total = int(counts.rows.sum())
     if sorted_stats and numeric and lazy_input and max_exact_rows is not None and total > max_exact_rows:
         names = ", ".join(s.name for s in sorted_stats)
@@ -127,15 +178,14 @@ def compute_drift(
         sorted_stats = []
     # In memory every numeric column is at hand; a LazyFrame's are read one at a time when the
     # sorted statistics need them (one column's values in memory, whatever the width).
-    held = _NumericColumns(framed, numeric, windows.count, streaming=False) if numeric and not lazy_input else None
-    levels = resolve_thresholds(thresholds, compared)
+    held = NumericColumns(framed, numeric, windows.count, streaming=False) if numeric and not lazy_input else None
 
     def one_column(c: str) -> tuple[list[Block], np.ndarray | None]:
         kind = profile.kinds_[c]
         stats = [s for s in chosen if kind in s.kinds and (s.input == "counts" or s in sorted_stats)]
         windowed = following = quantiles = None
         if kind == "numeric" and (held is not None or sorted_stats):
-            columns = held or _NumericColumns(framed, [c], windows.count, streaming=True)
+            columns = held or NumericColumns(framed, [c], windows.count, streaming=True)
             values = columns.values(c)
             if not lazy_input:
                 counts.numeric[c], counts.moments[c] = columns.counts(c, values, profile.edges_[c])
@@ -169,6 +219,7 @@ def compute_drift(
         quantiles=quantiles,
         dtypes={c: str(schema[c]) for c in compared},
         levels=levels,
+        min_rows=min_window_rows,
         findings=tuple(findings),
         notes=tuple(notes),
         statistics=tuple(s.name for s in chosen),
@@ -181,81 +232,36 @@ def _profile(
     kinds: Mapping[str, str] | None,
     bins: int,
     time_column: str | None,
+    current: pl.Schema,
 ) -> tuple[BaselineProfile, list[str]]:
     if isinstance(baseline, BaselineProfile):
         if not hasattr(baseline, "columns_"):
             raise InputError("the BaselineProfile is not fitted; build it with fit_baseline(frame)")
         return baseline, [*baseline.columns_, *baseline.skipped_]
     frame = as_polars(baseline, "baseline")
-    names = [c for c in frame.collect_schema().names() if c != time_column]
+    schema = frame.collect_schema()
+    names = [c for c in schema.names() if c != time_column]
     wanted = [c for c in requested if c in names] if requested is not None else names
-    return BaselineProfile(columns=wanted, kinds=kinds, bins=bins).fit(frame), names
-
-
-class _NumericColumns:
-    """The numeric columns of the windowed frame, in memory and in window order.
-
-    The frame is ordered by window once (shared by every column), so window i is the slice
-    ``bounds[i]:bounds[i + 1]`` of every column.
-    """
-
-    def __init__(self, framed: pl.LazyFrame, numeric: list[str], windows: int, streaming: bool) -> None:
-        self.data = framed.select(WINDOW, *numeric).collect(engine="streaming" if streaming else "auto")
-        self.windows = windows
-        window = self.data[WINDOW].to_numpy()
-        # in-memory windowed frames arrive sorted by window (see compute_drift): no reordering
-        unsorted = windows > 1 and bool(np.any(window[1:] < window[:-1]))
-        self.order = np.argsort(window, kind="stable") if unsorted else None
-        self.window = window[self.order] if self.order is not None else window
-        self.bounds = np.searchsorted(self.window, np.arange(windows + 1)).astype(np.int64)
-
-    def values(self, column: str) -> np.ndarray:
-        """The column as float64 in window order (null as NaN), a copy the caller may sort."""
-        values = self.data[column].cast(pl.Float64).to_numpy()
-        # a copy either way: polars may lend its own (read-only) memory
-        return values[self.order] if self.order is not None else np.array(values)
-
-    def counts(self, column: str, values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """(bin counts (W, bins + 1), moments) of the column, as ``counts.count_frame`` gives."""
-        from mlobs_notebook.drift.counts_kernels import window_counts
-
-        bins, missing, non_finite, mean, std, low, high = window_counts(values, self.bounds, edges)
-        series = self.data[column]
-        if series.null_count():  # nulls read as NaN: missing, but not non-finite
-            null = series.is_null().to_numpy()
-            if self.order is not None:
-                null = null[self.order]
-            non_finite = non_finite - np.bincount(self.window[null], minlength=self.windows)
-        moments = {"missing": missing, "non_finite": non_finite, "mean": mean, "std": std, "min": low, "max": high}
-        return bins, {k: v.astype(np.float64) for k, v in moments.items()}
-
-    def segments(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(values, bounds): every window's finite values, sorted within the window and laid end
-        to end (window i in ``values[bounds[i]:bounds[i + 1]]``).
-
-        Each window's slice of ``values`` is sorted in place (numpy's vectorised sort, ~10 ms
-        for 1M values in all); -inf, +inf and NaN (null) are dropped.
-        """
-        for start, end in zip(self.bounds[:-1], self.bounds[1:], strict=True):
-            values[start:end].sort()
-        keep = np.isfinite(values)
-        if keep.all():
-            return values, self.bounds
-        bounds = np.zeros(self.windows + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.window[keep], minlength=self.windows), out=bounds[1:])
-        return values[keep], bounds
+    # a column with no value in the baseline takes its kind from the current data's floats
+    empty = {
+        c: "numeric" for c in wanted
+        if schema[c] == pl.Null and c in current and current[c].is_float() and c not in (kinds or {})
+    }
+    return BaselineProfile(columns=wanted, kinds={**empty, **(kinds or {})}, bins=bins).fit(frame), names
 
 
 def _category_matrices(
     column: str, profile: BaselineProfile, counts: Any
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Baseline and current counts over one vocabulary: baseline categories by frequency, then
-    categories new in the current data by frequency, then null."""
+) -> tuple[list[str], int, np.ndarray, np.ndarray]:
+    """(vocabulary, how many of it the baseline knows, baseline counts, current counts) over one
+    vocabulary: baseline categories by frequency, then categories new in the current data by
+    frequency, then null."""
     base = profile.counts_.categorical[column]
     cur = counts.categorical[column]
     known = profile.categories_[column]
-    totals = cur.matrix.sum(axis=0)
-    new = sorted((v for v in cur.values if v not in set(known)), key=lambda v: (-totals[cur.values.index(v)], v))
+    seen = set(known)
+    totals = dict(zip(cur.values, cur.matrix.sum(axis=0).tolist(), strict=True))
+    new = sorted((v for v in cur.values if v not in seen), key=lambda v: (-totals[v], v))
     vocabulary = [*known, *new]
     position = {v: i for i, v in enumerate(vocabulary)}
     reference = np.zeros((1, len(vocabulary) + 1), dtype=np.int64)
@@ -265,36 +271,43 @@ def _category_matrices(
     if cur.values:
         current[:, [position[v] for v in cur.values]] = cur.matrix
     current[:, -1] = cur.nulls
-    return vocabulary, reference, current
+    return vocabulary, len(known), reference, current
 
 
 def _apply(
-    stats: list[Statistic], reference: np.ndarray, current: np.ndarray, categorical: bool, min_count: float
-) -> dict[str, np.ndarray]:
+    stats: list[Statistic], reference: np.ndarray, current: np.ndarray, known: int | None, min_count: float
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(values, sizes) of the counts statistics; ``known`` is None for a numeric column, else
+    how many of the categories the baseline knows (rare ones are pooled for PSI and JS)."""
     values: dict[str, np.ndarray] = {}
     cache: dict[tuple[Any, bool], Any] = {}
     for s in stats:
         if s.input != "counts":
             continue
-        pooled = categorical and s.pools_rare_categories
+        pooled = known is not None and s.pools_rare_categories
         key = (s.compute, pooled)
         if key not in cache:
-            ref, cur = pool_rare(reference, current, min_count) if pooled else (reference, current)
+            ref, cur = pool_rare(reference, current, min_count, known) if pooled else (reference, current)
             cache[key] = s.compute(ref, cur)
         result = cache[key]
         values[s.name] = np.asarray(result if s.output is None else result[s.output], dtype=np.float64)
-    return values
+    rows = np.minimum(np.asarray(reference).sum(axis=-1), np.asarray(current).sum(axis=-1))
+    rows = np.broadcast_to(rows, (len(current),))
+    return values, dict.fromkeys(values, rows)
 
 
-def _apply_sorted(stats: list[Statistic], pairs: SortedPair | WindowedPairs | ConsecutivePairs) -> dict[str, np.ndarray]:
-    """Sorted statistics of every window: one call over all windows (each statistic shares the
-    pairs' single compiled pass)."""
+def _apply_sorted(
+    stats: list[Statistic], pairs: SortedPair | WindowedPairs | ConsecutivePairs, windows: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(values, sizes) of the sorted statistics of every window: one call over all windows (each
+    statistic shares the pairs' single compiled pass); sizes count finite values."""
     values: dict[str, np.ndarray] = {}
     for s in stats:
         if s.input == "sorted":
             result = s.compute(pairs)
             values[s.name] = np.atleast_1d(np.asarray(result if s.output is None else result[s.output], dtype=np.float64))
-    return values
+    finite = np.broadcast_to(np.minimum(pairs.n, pairs.m), (windows,))
+    return values, dict.fromkeys(values, finite)
 
 
 def _column_blocks(
@@ -307,13 +320,18 @@ def _column_blocks(
     consecutive: bool,
     min_count: float,
 ) -> list[Block]:
-    categorical = profile.kinds_[column] == "categorical"
-    if categorical:
-        labels, reference, current = _category_matrices(column, profile, counts)
+    known: int | None = None
+    if profile.kinds_[column] == "categorical":
+        labels, known, reference, current = _category_matrices(column, profile, counts)
     else:
         labels = None
         reference = profile.counts_.numeric[column]
         current = counts.numeric[column]
+    values, sizes = _apply(stats, reference, current, known, min_count)
+    if windowed is not None:
+        more, more_sizes = _apply_sorted(stats, windowed, counts.windows)
+        values.update(more)
+        sizes.update(more_sizes)
     blocks = [
         Block(
             column=column,
@@ -321,23 +339,19 @@ def _column_blocks(
             windows=np.arange(counts.windows),
             reference=np.broadcast_to(reference, current.shape),
             current=current,
-            values={
-                **_apply(stats, reference, current, categorical, min_count),
-                **(
-                    _apply_sorted(stats, windowed)
-                    if windowed is not None
-                    else {}
-                ),
-            },
+            values=values,
             labels=labels,
+            sizes=sizes,
         )
     ]
     if consecutive and counts.windows > 1:
         previous, later = current[:-1], current[1:]
-        values = _apply(stats, previous, later, categorical, min_count)
+        values, sizes = _apply(stats, previous, later, known, min_count)
         if following is not None:
-            values.update(_apply_sorted(stats, following))
+            more, more_sizes = _apply_sorted(stats, following, counts.windows - 1)
+            values.update(more)
+            sizes.update(more_sizes)
         blocks.append(
-            Block(column, "CONSECUTIVE", np.arange(1, counts.windows), previous, later, values, labels)
+            Block(column, "CONSECUTIVE", np.arange(1, counts.windows), previous, later, values, labels, sizes)
         )
     return blocks

@@ -1,13 +1,16 @@
 """The statistic registry: the one list of drift statistics, with their kinds and thresholds.
 
-Each statistic module (``psi.py``, ``ks.py`` ...) registers itself when imported; the package
-``__init__`` imports them in the order of Databricks' drift metrics table, which is the order of
-:func:`statistic_names` and of the report's columns.
+Each statistic module (``psi.py``, ``ks.py`` ...) calls :func:`register`; the package
+``__init__`` imports them in the order of Databricks' drift metrics table
+(``percent_null_delta``, ``population_stability_index``, ``js_distance``, ``ks_test``,
+``wasserstein_distance``, ``chi_squared_test``, ``tv_distance``, ``l_infinity_distance``), then
+ours (``unseen_category_share``). That order is :func:`statistic_names` and the report's columns.
 
 Two input shapes exist, because they scale differently:
 
 - ``"counts"``: a function of two count matrices ``(windows, bins)`` returning one value per
-  window. Binned statistics are exact from counts alone, so they work out of core.
+  window. The last bin is always the null bin (null and NaN). Binned statistics are exact from
+  counts alone, so they work out of core.
 - ``"sorted"``: a function of a :class:`~mlobs_notebook.drift.ecdf.SortedPair` (two sorted
   samples) returning one float. These need every value of a window in memory.
 
@@ -34,8 +37,12 @@ class Statistic:
 
     ``drift_threshold``/``warn_threshold`` are the documented defaults used when a caller asks to
     judge drift by this statistic without giving a value. ``higher_is_drift`` is False for p-values
-    (a small p-value is evidence of drift). ``identical_value`` is what the statistic returns for
-    two identical samples (0 for distances, 1 for p-values); the conformance suite checks it.
+    (a small p-value is evidence of drift). ``signed`` statistics (a change that can go either
+    way, like ``percent_null_delta``) are judged by their absolute value against a given
+    threshold, and get a lower and an upper learned threshold. ``identical_value`` is what the
+    statistic returns for two identical samples (0 for distances, 1 for p-values); the
+    conformance suite checks it. ``pvalue`` statistics keep their fixed threshold when
+    thresholds are learned (NannyML does the same for chi-squared).
     """
 
     name: str
@@ -45,14 +52,22 @@ class Statistic:
     drift_threshold: float
     warn_threshold: float | None = None
     higher_is_drift: bool = True
+    signed: bool = False
     identical_value: float = 0.0
     symmetric: bool = True
     pools_rare_categories: bool = False
     output: int | None = None
     description: str = field(default="", compare=False)
 
+    @property
+    def pvalue(self) -> bool:
+        return not self.higher_is_drift
+
     def beyond(self, value: float, threshold: float) -> bool:
-        return value >= threshold if self.higher_is_drift else value < threshold
+        """Whether ``value`` is past a given ``threshold`` in the direction of drift."""
+        if self.pvalue:
+            return value < threshold
+        return (abs(value) if self.signed else value) >= threshold
 
 
 _REGISTRY: dict[str, Statistic] = {}
@@ -88,5 +103,6 @@ def resolve(names: Iterable[str] | None) -> list[Statistic]:
     if names is None:
         return list(_REGISTRY.values())
     if isinstance(names, str):
-        names = [names]
-    return [get_statistic(name) for name in dict.fromkeys(names)]
+        names = [n.strip() for n in names.split(",") if n.strip()]
+    wanted = {get_statistic(name).name for name in names}
+    return [s for s in _REGISTRY.values() if s.name in wanted]
