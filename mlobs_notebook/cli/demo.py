@@ -22,7 +22,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", default="mlobs-demo", metavar="DIR", help="where to build (default: ./mlobs-demo)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
     parser.add_argument("--days", type=int, default=90, help="simulated days (default: 90, at least 21)")
-    parser.add_argument("--scenario", default="pipeline_bug", metavar="NAME", help="pipeline_bug (default), data_drift, model_drift or healthy")
+    parser.add_argument("--scenario", default="pipeline_bug", metavar="NAME",
+                        help="pipeline_bug (default), " + ", ".join(s for s in SCENARIOS if s != "pipeline_bug"))
     parser.add_argument("--force", action="store_true", help="replace a world already in DIR")
     parser.add_argument("--build-only", action="store_true", help="build the world and print its summary; do not investigate")
     parser.set_defaults(run=run)

@@ -1,8 +1,12 @@
 """Upstream changes found on a feature's lineage, and the runs suspected of causing a drift. Pure.
 
 Suspects are ranked by column-level lineage first (a change that column lineage ties to the
-drifted column beats one that only dataset lineage reaches), then graph distance (fewer hops
-first), then closeness in time to the drift onset.
+drifted column beats one that only dataset lineage reaches), then by what changed (a cause before
+a symptom: a new definition, schema or a run of failures before a single failed run, and those
+before a dataset's row count), then graph distance (fewer hops first), then closeness in time to
+the drift onset. A definition that changed only cosmetically (layout, comments) is never a suspect.
+A run of failures is suspected as its first failed run: the run that started it, not the one
+nearest the drift.
 """
 
 from __future__ import annotations
@@ -32,9 +36,39 @@ class UpstreamChange:
     distance: int
     column_level: bool
     diff: str | None = None
+    semantic: bool | None = None
+    aspects: tuple[str, ...] = ()
+    streak_start: str | None = None
+    streak_since: datetime | None = None
+    streak_runs: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "event_time", aware(self.event_time, f"event time of run {self.run_id}"))
+        if self.streak_since is not None:
+            object.__setattr__(self, "streak_since", aware(self.streak_since, f"first failure before run {self.run_id}"))
+
+    @property
+    def cosmetic(self) -> bool:
+        """A definition change of layout or comments only: never a cause."""
+        return self.kind == "job_definition" and self.semantic is False
+
+    @property
+    def suspect_run(self) -> str:
+        """The run to blame: the first failed run of a streak of failures, else this run."""
+        return self.streak_start or self.run_id
+
+    @property
+    def suspect_time(self) -> datetime:
+        return self.streak_since or self.event_time
+
+    @property
+    def tier(self) -> int:
+        """0: a new definition, a schema change or failures in a row; 1: one failed run; 2: volume."""
+        if self.kind == "volume":
+            return 2
+        if self.kind == "failure" and self.streak_runs < 2:
+            return 1
+        return 0
 
 
 @dataclass(frozen=True)
@@ -55,6 +89,9 @@ class Suspect:
     hours_from_onset: float
     details: tuple[str, ...]
     diff: str | None = None
+    aspects: tuple[str, ...] = ()
+    failed_runs: int = 0
+    tier: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,9 +105,13 @@ class Suspect:
             "hours_from_onset": round(self.hours_from_onset, 2),
             "details": list(self.details),
             "diff": self.diff,
+            "aspects": list(self.aspects),
+            "failed_runs": self.failed_runs,
         }
 
 
-def rank_key(suspect: Suspect) -> tuple[bool, int, float, datetime]:
-    """Sort key: column-level first, then fewer hops, then nearer in time, then earlier."""
-    return (not suspect.column_level, suspect.distance, abs(suspect.hours_from_onset), suspect.event_time)
+def rank_key(suspect: Suspect) -> tuple[bool, int, int, float, datetime]:
+    """Sort key: column-level first, then causes before symptoms (``UpstreamChange.tier``), then
+    fewer hops, then nearer in time, then earlier."""
+    return (not suspect.column_level, suspect.tier, suspect.distance, abs(suspect.hours_from_onset),
+            suspect.event_time)

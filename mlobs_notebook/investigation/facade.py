@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,15 +18,17 @@ import polars as pl
 
 from mlobs_notebook.correlate import (
     DEFAULT_PERSISTENCE,
+    FeatureOnset,
+    MetricDrop,
     align_metric,
     drift_onsets,
     drift_series,
     lagged_correlation,
     metric_drop,
 )
-from mlobs_notebook.diagnose import DEFAULT_LOOKBACK, diagnose
+from mlobs_notebook.diagnose import DEFAULT_LOOKBACK, DEFAULT_SLACK, diagnose, timing_window
 from mlobs_notebook.errors import InputError
-from mlobs_notebook.investigation.evidence import LineageEvidence, lineage_evidence
+from mlobs_notebook.investigation.evidence import LineageEvidence, lineage_evidence, timing_evidence
 from mlobs_notebook.investigation.features import choose_features
 from mlobs_notebook.investigation.result import Investigation
 from mlobs_notebook.records import DatasetRecord, ModelVersionRecord
@@ -60,6 +63,13 @@ def investigate(
     time_format: str | None = None,
     progress: Progress | None = None,
     lookback_days: int | None = None,
+    multivariate: bool = True,
+    seasonality: bool = True,
+    slicing_exprs: Sequence[str] | None = None,
+    score_column: str | None = None,
+    label_column: str | None = None,
+    label_delay: timedelta | int | None = None,
+    higher_is_better: bool = True,
 ) -> Investigation:
     """Investigate a model's production metric: see the module docstring.
 
@@ -71,10 +81,27 @@ def investigate(
     upstream explanation reads as data drift, and the evidence says so). ``granularity``: the
     window size (``1h``, ``1d``, ``1w``, ``1mo``); lags and lead times are counted in it.
     ``lookback``: how long before a drift onset an upstream change still explains it
-    (``lookback_days`` is its older spelling). Raises :class:`~mlobs_notebook.errors.InputError`
+    (``lookback_days`` is its older spelling).
+
+    Beyond per-feature drift: ``multivariate`` scores the joint distribution per window (a domain
+    classifier and PCA reconstruction error, ``drift.multivariate``), which catches a column
+    shuffled by a wrong join while every marginal holds. ``seasonality`` compares each day with
+    the baseline's same weekday when the training data has a weekly pattern
+    (``drift.seasonal``). Drifted features are cut into slices (``drift.slices``): the values of
+    the categorical columns in both frames, plus ``slicing_exprs`` (Databricks' form: a column
+    name, or a SQL predicate such as ``"device = 'web'"``). ``score_column`` names the model's
+    score in the current data: the metric is then estimated per window from the scores before
+    labels arrive (confidence-based, as NannyML's CBPE: ``correlate.estimate``), calibrated on
+    the baseline when it holds the scores with ``label_column``. ``label_delay`` (days, or a
+    timedelta; None: unknown, up to 7 days) places a metric drop that no drift explains back at
+    the predictions it judged, where upstream changes are then searched.
+    ``higher_is_better=False`` for losses. Raises :class:`~mlobs_notebook.errors.InputError`
     subclasses naming the model, column or source at fault.
     """
     from mlobs_notebook.drift import compute_drift
+    from mlobs_notebook.drift.seasonal import seasonal_drift
+    from mlobs_notebook.drift.seasonal import weekly_seasonal_columns as seasonal_columns
+    from mlobs_notebook.investigation import signals
     from mlobs_notebook.sources.digests import snapshot_check
     from mlobs_notebook.sources.evaluations import metric_series
     from mlobs_notebook.sources.models import load_production_model, model_inputs, training_datasets
@@ -83,6 +110,7 @@ def investigate(
     step_of = Granularity.parse(granularity)
     if lookback_days is not None:
         lookback = timedelta(days=lookback_days)
+    delay = timedelta(days=label_delay) if isinstance(label_delay, int | float) else label_delay
     clock = _Clock(progress)
     notes: list[str] = []
 
@@ -120,7 +148,9 @@ def investigate(
         baseline, current_frame, time_column, columns, model_inputs(record), exclude
     )
     notes += feature_notes
-    current_data = current_frame.select(*features, time_column).collect()
+    sliced = [c for c in signals.slice_columns(baseline, current_frame, time_column) if c not in features]
+    extra = [*sliced, *([score_column] if score_column and score_column not in features else [])]
+    current_data = current_frame.select(*features, time_column, *dict.fromkeys(extra)).collect()
     if current_data.height == 0:
         raise InputError(
             f"no current rows in {current_source} for the time range "
@@ -132,11 +162,26 @@ def investigate(
 
     report = compute_drift(
         baseline.select(*[f for f in features if f in baseline_columns]),
-        current_data, time_column=time_column, granularity=step_of, thresholds=thresholds,
-        time_format=time_format,
+        current_data.select(*features, time_column), time_column=time_column, granularity=step_of,
+        thresholds=thresholds, time_format=time_format,
     )
     zone = report.zone
-    clock.step("drift", 0.6)
+    base_w = signals.with_windows(baseline.collect(), time_column if time_column in baseline_columns else None,
+                                  step_of, time_format, zone)
+    cur_w = signals.with_windows(current_data, time_column, step_of, time_format, zone)
+    seasonal = seasonal_columns(base_w, features, step_of) if seasonality and time_column in baseline_columns else ()
+    if seasonal:
+        report = seasonal_drift(base_w.select(*[f for f in features if f in baseline_columns], time_column, "window_start"),
+                                cur_w.select(*features, time_column, "window_start"), time_column, step_of, report,
+                                thresholds=thresholds, time_format=time_format)
+        notes.append(f"weekly seasonality in the training data ({', '.join(seasonal)}): each day is compared with "
+                     "the baseline's rows of the same weekday")
+    clock.step("drift", 0.55)
+    joint = mv = None
+    if multivariate:
+        mv, joint = signals.joint_drift(base_w, cur_w, features, persistence)
+        notes += list(mv.notes)
+    clock.step("multivariate", 0.62)
 
     points = metric_series(record, metric=metric, filter_string=eval_filter, granularity=None)
     if points.height == 0:
@@ -147,17 +192,31 @@ def investigate(
     series = align_metric(points, step_of, zone)
     drifts = drift_series(report)
     onsets = tuple(drift_onsets(drifts, persistence))
-    drop = metric_drop(series, metric, baseline_value=baseline_value, persistence=persistence)
+    drop = metric_drop(series, metric, baseline_value=baseline_value, persistence=persistence,
+                       higher_is_better=higher_is_better)
+    est = signals.Estimate()
+    if score_column:
+        est = signals.estimate(cur_w, base_w, score_column, label_column, metric, persistence, higher_is_better)
+        notes += est.notes
+    slice_findings, slice_sentences = signals.slices_of(base_w, cur_w, [o for o in onsets if o.onset is not None],
+                                                        [*sliced, *[f for f in features if f in sliced or f in base_w.columns]],
+                                                        slicing_exprs)
     correlations = {
         o.feature: lagged_correlation(drifts.filter(pl.col("feature") == o.feature), series, step_of, max_lag=max_lag)
         for o in onsets if o.onset is not None
     }
     clock.step("correlate", 0.7)
 
-    evidence = None
+    leaned = [f for f, _ in mv.leaned_on] if mv is not None and joint is not None and joint.onset is not None else []
+    drifted_names = {o.feature for o in onsets if o.onset is not None}
+    searched = [*onsets, *(replace(joint, feature=f) for f in leaned if f not in drifted_names and joint is not None)]
+    evidence = timing = None
     if lineage is not None:
-        evidence = lineage_evidence(lineage, lineage_dataset, training.source.uri, onsets, step_of, lookback)
+        evidence = lineage_evidence(lineage, lineage_dataset, training.source.uri, searched, step_of, lookback)
         notes += evidence.notes
+        if _unexplained_drop(drop, onsets, joint if leaned else None):
+            assert drop.onset is not None
+            timing = timing_evidence(evidence, features, timing_window(drop.onset, step_of, delay, lookback))
     else:
         notes.append("no lineage given: upstream changes were not searched")
     clock.step("lineage", 0.9)
@@ -166,6 +225,8 @@ def investigate(
         onsets, drop, evidence.changes if evidence else {}, granularity=step_of, lookback=lookback,
         unconnected=evidence.unconnected if evidence else (),
         lineage_searched=evidence is not None and evidence.target is not None,
+        joint=joint, leaned_on=leaned, timing_changes=timing, label_delay=delay, slices=slice_sentences,
+        estimate=est.drop,
     )
     clock.step("diagnose", 1.0)
     return Investigation(
@@ -175,7 +236,8 @@ def investigate(
         metric=series, onsets=onsets, drop=drop, correlations=correlations,
         lineage_dataset=_target(evidence), upstream=evidence.upstream if evidence else {},
         diagnosis=diagnosis, notes=tuple(notes), zone=zone, timings=clock.timings,
-        lineage=evidence.graph if evidence else None,
+        lineage=evidence.graph if evidence else None, multivariate=mv, slices=slice_findings,
+        estimated_metric=est.series, estimated_drop=est.drop, seasonal=seasonal, label_delay=delay,
     )
 
 
@@ -193,6 +255,15 @@ class _Clock:
         self._last = now
         if self.progress is not None:
             self.progress(name, fraction)
+
+
+def _unexplained_drop(drop: MetricDrop, onsets: Sequence[FeatureOnset], joint: FeatureOnset | None) -> bool:
+    """The metric fell and no drift (alone, or joint) began before it: the timing rule applies."""
+    if drop.onset is None:
+        return False
+    cutoff = drop.onset + DEFAULT_SLACK
+    began = [o.onset for o in (*onsets, *((joint,) if joint else ())) if o.onset is not None]
+    return not any(t <= cutoff for t in began)
 
 
 def _target(evidence: LineageEvidence | None) -> str | None:

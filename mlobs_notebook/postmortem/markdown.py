@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from mlobs_notebook.postmortem.contents import snapshot_line, timeline_rows
+from mlobs_notebook.postmortem.contents import cause_lines, snapshot_line, timeline_rows
 from mlobs_notebook.postmortem.figures import svg_names
 from mlobs_notebook.times import human
 
@@ -32,6 +32,8 @@ def to_markdown(inv: Investigation, figures_dir: str | None = None) -> str:
     out = [
         f"# Postmortem: {md_escape(inv.model.name)} version {inv.model.version} — {d.verdict}", "",
         "## Summary", "", f"**Verdict: {d.verdict}**", "",
+        *(f"- {md_escape(line)}" for line in (cause_lines(inv) if len(d.causes) > 1 else [])),
+        *([""] if len(d.causes) > 1 else []),
         *(f"- {md_escape(s)}" for s in d.evidence), "",
         f"**Recommendation:** {md_escape(d.recommendation)}", "",
     ]

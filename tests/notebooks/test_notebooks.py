@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-CELL_TIMEOUT = 600  # seconds per cell; notebook 03 builds three small worlds in one cell
+CELL_TIMEOUT = 600  # seconds per cell; notebooks 03 and 05 build small worlds in one cell
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PANEL_CALL = re.compile(r"^(InvestigationPanel|CorrelationPanel|DriftExplorer|LineageExplorer|ModelPicker)\(", re.M)
 
@@ -31,6 +31,11 @@ EXPECTED = {
     ],
     "03_data_vs_model_drift.ipynb": [
         "data_drift   -> data_drift", "model_drift  -> model_drift", "healthy      -> healthy",
+    ],
+    "05_harder_incidents.ipynb": [
+        "join_bug       -> pipeline_bug", "segment_break  -> pipeline_bug", "('join key',)",
+        "the incident:    in its SQL: join key", "a reformatting:  only cosmetically",
+        "carried by the slice plan = 'free'",
     ],
     "04_ci_gate_and_retraining.ipynb": [
         "no drift, the task succeeds", "check_drift FAILED -> the DAG retrains",
@@ -109,9 +114,9 @@ def monkeypatch_module():
 def test_notebook_runs(name, notebook_env, request, tmp_path_factory, monkeypatch):
     from nbmake.nb_run import NotebookRun
 
-    if name == "03_data_vs_model_drift.ipynb":
-        # notebook 03 reads its small worlds from MLOBS_SCENARIO_DIR and builds any that is
-        # missing: share the session's (tests/conftest.py) when there is one
+    if name in ("03_data_vs_model_drift.ipynb", "05_harder_incidents.ipynb"):
+        # notebooks 03 and 05 read their small worlds from MLOBS_SCENARIO_DIR and build any that
+        # is missing: share the session's (tests/conftest.py) when there is one
         try:
             root, _worlds = request.getfixturevalue("scenario_worlds")
         except pytest.FixtureLookupError:
