@@ -18,15 +18,13 @@ import polars as pl
 
 from mlobs_notebook.correlate import (
     DEFAULT_PERSISTENCE,
-    FeatureOnset,
-    MetricDrop,
     align_metric,
     drift_onsets,
     drift_series,
     lagged_correlation,
     metric_drop,
 )
-from mlobs_notebook.diagnose import DEFAULT_LOOKBACK, DEFAULT_SLACK, diagnose, timing_window
+from mlobs_notebook.diagnose import DEFAULT_LOOKBACK, diagnose, timing_window
 from mlobs_notebook.errors import InputError
 from mlobs_notebook.investigation.evidence import LineageEvidence, lineage_evidence, timing_evidence
 from mlobs_notebook.investigation.features import choose_features
@@ -148,8 +146,8 @@ def investigate(
         baseline, current_frame, time_column, columns, model_inputs(record), exclude
     )
     notes += feature_notes
-    sliced = [c for c in signals.slice_columns(baseline, current_frame, time_column) if c not in features]
-    extra = [*sliced, *([score_column] if score_column and score_column not in features else [])]
+    slice_cols = signals.slice_columns(baseline, current_frame, time_column, slicing_exprs)
+    extra = [c for c in (*slice_cols, *([score_column] if score_column else [])) if c not in (*features, time_column)]
     current_data = current_frame.select(*features, time_column, *dict.fromkeys(extra)).collect()
     if current_data.height == 0:
         raise InputError(
@@ -199,8 +197,7 @@ def investigate(
         est = signals.estimate(cur_w, base_w, score_column, label_column, metric, persistence, higher_is_better)
         notes += est.notes
     slice_findings, slice_sentences = signals.slices_of(base_w, cur_w, [o for o in onsets if o.onset is not None],
-                                                        [*sliced, *[f for f in features if f in sliced or f in base_w.columns]],
-                                                        slicing_exprs)
+                                                        slice_cols, slicing_exprs)
     correlations = {
         o.feature: lagged_correlation(drifts.filter(pl.col("feature") == o.feature), series, step_of, max_lag=max_lag)
         for o in onsets if o.onset is not None
@@ -214,8 +211,7 @@ def investigate(
     if lineage is not None:
         evidence = lineage_evidence(lineage, lineage_dataset, training.source.uri, searched, step_of, lookback)
         notes += evidence.notes
-        if _unexplained_drop(drop, onsets, joint if leaned else None):
-            assert drop.onset is not None
+        if drop.onset is not None:  # read by the diagnosis when nothing drifted before the drop
             timing = timing_evidence(evidence, features, timing_window(drop.onset, step_of, delay, lookback))
     else:
         notes.append("no lineage given: upstream changes were not searched")
@@ -255,15 +251,6 @@ class _Clock:
         self._last = now
         if self.progress is not None:
             self.progress(name, fraction)
-
-
-def _unexplained_drop(drop: MetricDrop, onsets: Sequence[FeatureOnset], joint: FeatureOnset | None) -> bool:
-    """The metric fell and no drift (alone, or joint) began before it: the timing rule applies."""
-    if drop.onset is None:
-        return False
-    cutoff = drop.onset + DEFAULT_SLACK
-    began = [o.onset for o in (*onsets, *((joint,) if joint else ())) if o.onset is not None]
-    return not any(t <= cutoff for t in began)
 
 
 def _target(evidence: LineageEvidence | None) -> str | None:

@@ -61,11 +61,20 @@ def joint_drift(
     return result, onsets[0] if onsets else FeatureOnset("joint distribution", None, 0, 0, None, None, "classifier_auroc")
 
 
-def slice_columns(baseline: pl.LazyFrame, current: pl.LazyFrame, time_column: str) -> list[str]:
-    """Columns to slice by: categorical columns (text, boolean, categorical) in both frames."""
+def slice_columns(baseline: pl.LazyFrame, current: pl.LazyFrame, time_column: str,
+                  slicing_exprs: Sequence[str] | None = None) -> list[str]:
+    """Columns to slice by: categorical columns (text, boolean, categorical) in both frames, and
+    the columns the slicing expressions name."""
     base, cur = baseline.collect_schema(), current.collect_schema()
     categorical = (pl.String, pl.Boolean, pl.Categorical)
-    return [c for c, t in cur.items() if c != time_column and c in base and (t in categorical or isinstance(t, pl.Enum))]
+    out = [c for c, t in cur.items() if c != time_column and c in base and (t in categorical or isinstance(t, pl.Enum))]
+    for text in slicing_exprs or ():
+        try:
+            named = [text.strip()] if text.strip() in cur else pl.sql_expr(text).meta.root_names()
+        except Exception:  # unreadable: parse_slicing_exprs raises the user-facing error later
+            named = []
+        out += [c for c in named if c in cur and c in base and c not in out]
+    return out
 
 
 def slices_of(

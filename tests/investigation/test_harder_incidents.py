@@ -154,7 +154,11 @@ def test_mixed_causes_name_the_bug_and_the_real_drift(incidents):
     assert primary.verdict == "pipeline_bug" and primary.features == (world.spec.features[2],)
     assert secondary.verdict == "data_drift" and secondary.features == (world.spec.features[3],)
     assert primary.confidence > secondary.confidence
-    assert "Causes: primary: pipeline_bug" in inv.to_markdown() or "secondary: data_drift" in inv.to_markdown()
+    from mlobs_notebook.postmortem import text_summary
+
+    assert (f"Causes: primary: pipeline_bug (confidence 0.9) — {world.spec.features[2]}; "
+            f"secondary: data_drift (confidence 0.7) — {world.spec.features[3]}") in text_summary(inv)
+    assert "secondary: data\\_drift" in inv.to_markdown() and "secondary: data_drift" in inv.to_html()
 
 
 def test_the_estimate_from_scores_leads_the_realized_metric_by_the_label_delay(incidents):
