@@ -11,9 +11,10 @@ definitions as in ``nannyml/performance_estimation/confidence_based/metrics.py``
   of their complements; the estimate is the area under that expected ROC curve
   (``estimate_roc_auc``). With distinct scores this is exactly scikit-learn's ``roc_auc_score``
   of every row counted once as a positive with weight p and once as a negative with weight 1 - p.
-- **accuracy**, **precision**, **recall**, **f1**: the predicted class is ``score >= threshold``;
-  a predicted positive is an expected true positive p and false positive 1 - p, a predicted
-  negative an expected false negative p and true negative 1 - p (``estimate_f1`` and friends).
+- **accuracy**, **precision**, **recall**, **f1**: the predicted class is the model's own when
+  given (a prediction column), else ``score >= threshold``; a predicted positive is an expected
+  true positive p and false positive 1 - p, a predicted negative an expected false negative p and
+  true negative 1 - p (``estimate_f1`` and friends).
 
 The estimate holds while the relation between the features and the label holds (CBPE's
 assumption: covariate shift only); under concept drift it stays put while the realized metric
@@ -42,7 +43,7 @@ __all__ = [
 ESTIMATE_SCHEMA = {"window_start": pl.Datetime("us", "UTC"), "value": pl.Float64(), "rows": pl.UInt32()}
 
 
-def _roc_auc(p: np.ndarray, scores: np.ndarray, threshold: float) -> float:
+def _roc_auc(p: np.ndarray, scores: np.ndarray, positive: np.ndarray) -> float:
     order = np.argsort(scores, kind="stable")[::-1]
     expected = p[order]
     tps = np.concatenate([[0.0], np.cumsum(expected)])
@@ -57,8 +58,7 @@ def _roc_auc(p: np.ndarray, scores: np.ndarray, threshold: float) -> float:
     return float(np.trapezoid(tpr, fpr))
 
 
-def _confusion(p: np.ndarray, scores: np.ndarray, threshold: float) -> tuple[float, float, float, float]:
-    positive = scores >= threshold
+def _confusion(p: np.ndarray, positive: np.ndarray) -> tuple[float, float, float, float]:
     tp = float(np.sum(np.where(positive, p, 0.0)))
     fp = float(np.sum(np.where(positive, 1.0 - p, 0.0)))
     fn = float(np.sum(np.where(positive, 0.0, p)))
@@ -70,27 +70,27 @@ def _ratio(num: float, den: float) -> float:
     return num / den if den > 0 else float("nan")
 
 
-def _accuracy(p: np.ndarray, scores: np.ndarray, threshold: float) -> float:
-    tp, fp, fn, tn = _confusion(p, scores, threshold)
+def _accuracy(p: np.ndarray, scores: np.ndarray, positive: np.ndarray) -> float:
+    tp, fp, fn, tn = _confusion(p, positive)
     return _ratio(tp + tn, tp + fp + fn + tn)
 
 
-def _precision(p: np.ndarray, scores: np.ndarray, threshold: float) -> float:
-    tp, fp, _, _ = _confusion(p, scores, threshold)
+def _precision(p: np.ndarray, scores: np.ndarray, positive: np.ndarray) -> float:
+    tp, fp, _, _ = _confusion(p, positive)
     return _ratio(tp, tp + fp)
 
 
-def _recall(p: np.ndarray, scores: np.ndarray, threshold: float) -> float:
-    tp, _, fn, _ = _confusion(p, scores, threshold)
+def _recall(p: np.ndarray, scores: np.ndarray, positive: np.ndarray) -> float:
+    tp, _, fn, _ = _confusion(p, positive)
     return _ratio(tp, tp + fn)
 
 
-def _f1(p: np.ndarray, scores: np.ndarray, threshold: float) -> float:
-    tp, fp, fn, _ = _confusion(p, scores, threshold)
+def _f1(p: np.ndarray, scores: np.ndarray, positive: np.ndarray) -> float:
+    tp, fp, fn, _ = _confusion(p, positive)
     return _ratio(tp, tp + 0.5 * (fp + fn))
 
 
-Estimator = Callable[[np.ndarray, np.ndarray, float], float]
+Estimator = Callable[[np.ndarray, np.ndarray, np.ndarray], float]
 # metric names as MLflow and scikit-learn spell them; "auc" is the demo's and MLflow's evaluate name
 ESTIMATORS: dict[str, Estimator] = {
     "roc_auc": _roc_auc,
@@ -132,22 +132,25 @@ def fit_calibration(scores: Any, labels: Any) -> Calibration:
 
 
 def estimate_metric(
-    scores: Any, metric: str = "roc_auc", *, probabilities: Any = None, threshold: float = 0.5
+    scores: Any, metric: str = "roc_auc", *, probabilities: Any = None, threshold: float = 0.5,
+    predictions: Any = None,
 ) -> float:
     """The CBPE estimate of ``metric`` for one set of predictions.
 
     ``scores``: the model's scores (they rank the rows and, against ``threshold``, give the
     predicted class); ``probabilities``: the calibrated probability of the positive class per
-    row (default: the scores themselves, taken as calibrated). NaN for an empty input or a
+    row (default: the scores themselves, taken as calibrated); ``predictions``: the model's
+    predicted class per row (default: ``scores >= threshold``). NaN for an empty input or a
     metric whose denominator is 0. Raises ``ValueError`` for an unknown metric.
     """
     estimator = _estimator(metric)
     s = np.asarray(scores, dtype=float)
     p = s if probabilities is None else np.asarray(probabilities, dtype=float)
+    positive = s >= threshold if predictions is None else np.asarray(predictions).astype(bool)
     keep = np.isfinite(s) & np.isfinite(p)
     if not keep.any():
         return float("nan")
-    return estimator(np.clip(p[keep], 0.0, 1.0), s[keep], threshold)
+    return estimator(np.clip(p[keep], 0.0, 1.0), s[keep], positive[keep])
 
 
 def estimated_performance(
@@ -155,24 +158,30 @@ def estimated_performance(
     metric: str = "roc_auc",
     *,
     score: str = "score",
+    prediction: str | None = None,
     calibration: Calibration | None = None,
     threshold: float = 0.5,
     min_rows: int = 30,
 ) -> pl.DataFrame:
-    """The CBPE estimate of ``metric`` per window of a frame ``(window_start, <score>)``.
+    """The CBPE estimate of ``metric`` per window of a frame ``(window_start, <score>[,
+    <prediction>])``.
 
-    Columns as :data:`ESTIMATE_SCHEMA` (``window_start`` keeps the input's zone): the estimate
-    and the number of scored rows; a window with fewer than ``min_rows`` scored rows gets a null
-    value (too few rows for an estimate to mean anything).
+    ``prediction`` names the model's predicted class (else ``score >= threshold``). Columns as
+    :data:`ESTIMATE_SCHEMA` (``window_start`` keeps the input's zone): the estimate and the
+    number of scored rows; a window with fewer than ``min_rows`` scored rows gets a null value
+    (too few rows for an estimate to mean anything).
     """
     estimator = _estimator(metric)
-    frame = windows.select("window_start", pl.col(score).cast(pl.Float64).alias("__score")).drop_nulls("__score")
+    predicted = (pl.col(prediction).cast(pl.Boolean) if prediction else pl.col(score) >= threshold).alias("__positive")
+    frame = (
+        windows.select("window_start", pl.col(score).cast(pl.Float64).alias("__score"), predicted)
+        .filter(pl.col("__score").is_finite() & pl.col("__positive").is_not_null())
+    )
     rows = []
     for (start,), part in frame.group_by("window_start", maintain_order=True):
         s = part["__score"].to_numpy()
-        s = s[np.isfinite(s)]
         p = calibration.apply(s) if calibration is not None else np.clip(s, 0.0, 1.0)
-        value = estimator(p, s, threshold) if len(s) >= min_rows else None
+        value = estimator(p, s, part["__positive"].to_numpy()) if len(s) >= min_rows else None
         rows.append({"window_start": start, "value": value, "rows": len(s)})
     dtype = windows.schema["window_start"]
     schema = {**ESTIMATE_SCHEMA, "window_start": dtype}

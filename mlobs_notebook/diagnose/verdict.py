@@ -3,7 +3,8 @@
 The rules, in order:
 
 1. No sustained metric drop: ``healthy``; features that drifted anyway are listed as warnings.
-2. The metric fell and features drifted before it (up to ``slack`` after its onset); where no
+2. The metric fell and features drifted before it (up to ``slack`` after its onset; a slow drift
+   counts from its warn onset, the sustained warning that led into it); where no
    single feature did, the joint distribution may have (a multivariate onset: the domain
    classifier tells the windows from the baseline), and the features the classifier leans on
    stand for it. Those features' upstream lineage is searched for a change (a semantic job
@@ -182,7 +183,7 @@ def diagnose(
     if estimate is not None:
         facts.evidence.append(_estimate_sentence(estimate, drop, step))
     cutoff = drop.onset + slack
-    relevant = tuple(o for o in drifted if o.onset is not None and o.onset <= cutoff)
+    relevant = tuple(o for o in drifted if o.began is not None and o.began <= cutoff)
     for o in drifted:
         if o not in relevant:
             facts.warnings.append(f"{o.feature} drifted only from {human(o.onset, step)}, after {metric} had fallen.")
@@ -210,14 +211,17 @@ def _from_drift(relevant: Sequence[FeatureOnset], facts: _Inputs, joint: bool = 
     for o in relevant:
         assert o.onset is not None
         if not joint:
+            warned = ""
+            if o.warn_onset is not None:
+                warned = f"warned from {human(o.warn_onset, step)}, {lead(drop.onset - o.warn_onset)} {metric} fell, and "
             evidence.append(
-                f"{o.feature} drifted from {human(o.onset, step)}, {lead(drop.onset - o.onset)} {metric} fell "
+                f"{o.feature} {warned}drifted from {human(o.onset, step)}, {lead(drop.onset - o.onset)} {metric} fell "
                 f"({o.statistic} {fmt(o.value_at_onset)} at onset, up to {fmt(o.peak_value)}; "
                 f"{o.drifted_windows} of {o.windows} windows drifted)."
             )
         if o.feature in facts.slices:
             evidence.append(facts.slices[o.feature][0].upper() + facts.slices[o.feature][1:] + ".")
-    windows = {o.feature: suspect_window(o.onset, step, facts.lookback) for o in relevant if o.onset is not None}
+    windows = {o.feature: suspect_window(o.began, step, facts.lookback) for o in relevant if o.began is not None}
     cosmetic: dict[str, UpstreamChange] = {}
     suspects, explained = _collect(relevant, facts.changes, windows, cosmetic)
     ranked = sorted(suspects, key=rank_key)

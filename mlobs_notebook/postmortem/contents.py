@@ -16,7 +16,8 @@ from mlobs_notebook.times import human
 if TYPE_CHECKING:
     from mlobs_notebook.investigation import Investigation
 
-__all__ = ["STAT_KEYS", "TOP_FEATURES", "at_onset", "cause_lines", "investigation_dict", "iso", "timeline_rows"]
+__all__ = ["STAT_KEYS", "TOP_FEATURES", "at_onset", "cause_lines", "investigation_dict", "iso", "signal_rows",
+           "timeline_rows"]
 
 TOP_FEATURES = 3
 STAT_KEYS = ("population_stability_index", "js_distance", "ks_statistic", "wasserstein_distance",
@@ -154,6 +155,28 @@ def _multivariate(inv: Investigation) -> dict[str, Any] | None:
             for r in mv.table.iter_rows(named=True)
         ],
     }
+
+
+def signal_rows(inv: Investigation) -> list[list[str]]:
+    """(signal, finding) rows for what per-feature drift does not show: the joint distribution,
+    slices carrying a drift, the metric estimated from scores, weekly seasonality."""
+    d, step = inv.diagnosis, inv.granularity
+    rows = []
+    if inv.multivariate is not None:
+        joint = d.joint
+        finding = (f"drifted from {human(joint.onset, step)}, leaning on {', '.join(f for f, _ in inv.multivariate.leaned_on)}"
+                   if joint is not None and joint.onset is not None else "held in every window")
+        rows.append(["joint distribution (domain classifier, PCA reconstruction)", finding])
+    for feature, found in inv.slices.items():
+        rows += [[f"slices of {feature}", f.sentence()] for f in found if f.carries]
+    drop = inv.estimated_drop
+    if inv.estimated_metric is not None:
+        finding = (f"fell from {human(drop.onset, step)}" if drop is not None and drop.onset is not None
+                   else "held" if drop is not None else "not judged (see notes)")
+        rows.append([f"estimated {inv.metric_name} (confidence-based, before labels)", finding])
+    if inv.seasonal:
+        rows.append(["weekly seasonality", f"{', '.join(inv.seasonal)}: each day compared with its weekday"])
+    return rows
 
 
 def cause_lines(inv: Investigation) -> list[str]:

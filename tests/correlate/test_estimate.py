@@ -78,3 +78,15 @@ def test_per_window_estimates_and_their_limits():
     assert out["value"][3] is None  # 10 rows: under min_rows
     with pytest.raises(ValueError, match="rmse"):
         estimated_performance(frame, "rmse")
+
+
+def test_the_models_own_predicted_class_is_used_when_given():
+    rng = np.random.default_rng(9)
+    scores = rng.random(1000)
+    predicted = (scores + rng.normal(0, 0.1, 1000)) >= 0.55  # not score >= 0.5
+    truth, weight = _weighted(scores)
+    expected = f1_score(truth, np.r_[predicted, predicted], sample_weight=weight)
+    assert estimate_metric(scores, "f1", predictions=predicted) == pytest.approx(expected, abs=1e-12)
+    frame = pl.DataFrame({"window_start": [datetime(2026, 3, 1, tzinfo=UTC)] * 1000, "s": scores, "yhat": predicted})
+    out = estimated_performance(frame, "f1", score="s", prediction="yhat")
+    assert out["value"][0] == pytest.approx(expected, abs=1e-12)

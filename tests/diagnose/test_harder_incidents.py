@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import polars as pl
 import pytest
 
-from mlobs_notebook.correlate import FeatureOnset, MetricDrop
+from mlobs_notebook.correlate import FeatureOnset, MetricDrop, drift_onsets
 from mlobs_notebook.diagnose import HIGH, LOW, MEDIUM, UpstreamChange, diagnose, timing_window
 
 INCIDENT = date(2026, 5, 12)
@@ -124,3 +125,19 @@ def test_the_estimated_metric_and_the_carrier_slice_are_in_the_evidence(estimate
     assert "The drift of a is carried by the slice channel = 'web'." in d.evidence
     quiet = diagnose([_onset("a", None)], _drop(None), {}, estimate=replace(_drop(1), metric="estimated roc_auc"))
     assert quiet.verdict == "healthy" and any("estimate of roc_auc fell" in w for w in quiet.warnings)
+
+
+def test_a_slow_drift_counts_from_the_warning_that_led_into_it():
+    days = [_at(d) for d in range(10)]
+    psi = [0.01, 0.02, 0.05, 0.12, 0.15, 0.18, 0.22, 0.3, 0.4, 0.5]
+    series = pl.DataFrame({
+        "window_start": days, "feature": ["price"] * 10, "value": psi,
+        "drifted": [v >= 0.2 for v in psi], "warned": [v >= 0.1 for v in psi],
+    })
+    [found] = drift_onsets(series)
+    assert found.onset == _at(6) and found.warn_onset == _at(3) and found.began == _at(3)
+    d = diagnose([found], _drop(4), {"price": []})
+    assert d.verdict == "data_drift"  # under way before the drop, though flagged after it
+    assert any("price warned from" in e for e in d.evidence)
+    jump = replace(found, warn_onset=None)
+    assert diagnose([jump], _drop(4), {}).verdict == "model_drift"

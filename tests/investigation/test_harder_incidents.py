@@ -88,6 +88,8 @@ def test_a_join_on_a_wrong_key_of_a_correlated_column_moves_the_joint_distributi
     windows = inv.multivariate.table
     before = windows.filter(windows["window_start"].dt.date() < world.incident_date)
     assert not before["drifted"].any() and windows["drifted"].sum() >= 5
+    row = next(line for line in inv.to_markdown().replace("\\_", "_").splitlines() if line.startswith("| joint"))
+    assert "leaning on" in row and shuffled in row
 
 
 def test_a_null_flood_names_the_schema_change(incidents):
@@ -116,6 +118,8 @@ def test_a_segment_break_names_the_slice(incidents):
     findings = inv.slices[spec.features[0]]
     assert findings[0].slice == broken and findings[0].carries and findings[0].current_mean == 0
     assert "filter" in inv.diagnosis.suspects[0].aspects
+    page = inv.to_html()
+    assert "Beyond one feature at a time" in page and "carried by the slice" in page
     # the same slice asked for as a Databricks slicing expression
     asked = investigate_incident(world, slicing_exprs=[f"{spec.segment} != '{spec.segment_values[1]}'"],
                                  multivariate=False)
