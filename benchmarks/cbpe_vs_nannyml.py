@@ -52,10 +52,9 @@ def main() -> None:
 
     import numpy as np
     import polars as pl
+    import sklearn.isotonic  # noqa: F401  (imported before the clock, as nannyml is on its side)
 
     from mlobs_notebook.correlate import estimated_performance, fit_calibration
-
-    import sklearn.isotonic  # noqa: F401  (imported before the clock, as nannyml is on its side)
 
     data = Path(args.data)
     ref = pl.read_parquet(data / "reference.parquet")

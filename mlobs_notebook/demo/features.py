@@ -151,7 +151,7 @@ def day_features(
         + hidden_onboarding
     )
     inflation = 1.0
-    if scenario == "gradual_drift" and after:
+    if scenario == "gradual_drift" and incident is not None and after:
         # prices inflate 1.5% a day, and paying users start to leave as their bill grows
         inflation = 1.015 ** (day - incident + 1)
         logit = logit + np.where(price > 0, 8.0 * np.log(inflation), 0.0)

@@ -50,14 +50,14 @@ def knobs(day: int, timeline: Timeline, scenario: str) -> Knobs:
     if scenario == "unrelated_change":
         return Knobs(billing_rounds=after)
     turns = {
-        "join_bug": {"tickets_key": "account_id"},
-        "unit_change": {"sessions_times_100": True},
-        "null_flood": {"sessions_column": "sessions_7d"},
-        "stale_data": {"sessions_ingest_fails": True},
-        "segment_break": {"paying_users_only": True},
-        "cosmetic_change": {"features_reformatted": True},
+        "join_bug": Knobs(tickets_key="account_id"),
+        "unit_change": Knobs(sessions_times_100=True),
+        "null_flood": Knobs(sessions_column="sessions_7d"),
+        "stale_data": Knobs(sessions_ingest_fails=True),
+        "segment_break": Knobs(paying_users_only=True),
+        "cosmetic_change": Knobs(features_reformatted=True),
     }
-    return Knobs(**turns[scenario]) if after and scenario in turns else Knobs()
+    return turns.get(scenario, Knobs()) if after else Knobs()
 
 
 class _EventBuilder:
