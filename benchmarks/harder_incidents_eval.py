@@ -13,6 +13,10 @@ current data, lineage and score column; no label delay given), and scored:
   20,000 fresh rows a day, without sampling noise), or no lead where there is none to find.
 
 A world is right when all three hold. Target: 19 of 20.
+
+``--demo`` instead builds every demo scenario (``mlobs demo --scenario NAME``, 60 days of 3,000
+rows) and checks its verdict, suspect job and drifted features against the scenario's own
+expectations (``mlobs_notebook.demo.scenarios``).
 """
 
 from __future__ import annotations
@@ -64,7 +68,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=None, help="where to build the worlds (default: a temporary folder)")
     parser.add_argument("--only", default=None, help="comma-separated families")
+    parser.add_argument("--demo", action="store_true", help="check every demo scenario instead")
     args = parser.parse_args()
+    if args.demo:
+        demo_scenarios(Path(args.out or tempfile.mkdtemp(prefix="mlobs-scenarios-")))
+        return
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     root = Path(args.out or tempfile.mkdtemp(prefix="mlobs-incidents-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -103,6 +111,31 @@ def main() -> None:
         second = f" ({inv.secondary})" if inv.secondary else ""
         print(f"| {spec.name} | {spec.family} | {spec.label_delay} | {'yes' if spec.column_lineage else 'no'} | "
               f"{spec.expected} | {inv.verdict}{second} | {culprit} | {lead} | {'yes' if result['right'] else 'no'} |")
+
+
+def demo_scenarios(root: Path) -> None:
+    from mlobs_notebook.demo import SCENARIOS, Manifest, build_world
+    from mlobs_notebook.investigation import investigate
+
+    right = 0
+    print("| scenario | expected | verdict (secondary) | suspect | drifted | lead (days) | right |")
+    print("|---|---|---|---|---|---|---|")
+    for name, scenario in SCENARIOS.items():
+        folder = root / name
+        if not (folder / "manifest.json").exists():
+            build_world(folder, scenario=name, days=60, rows_per_day=3_000, force=True)
+        m = Manifest.load(folder)
+        inv = investigate(m.model, None, m.lineage_file, tracking_uri=m.tracking_uri, time_column=m.time_column,
+                          metric=m.metric, eval_filter=m.eval_filter, label_delay=m.label_delay_days)
+        top = inv.diagnosis.suspects[0].job if inv.diagnosis.suspects else None
+        drifted = sorted(o.feature for o in inv.drifted_features)
+        ok = (inv.verdict == scenario.expected_verdict and top == scenario.suspect_job
+              and (not scenario.drifted_features or drifted == sorted(scenario.drifted_features)))
+        right += ok
+        second = f" ({inv.secondary})" if inv.secondary else ""
+        print(f"| {name} | {scenario.expected_verdict} | {inv.verdict}{second} | {top or '-'} | "
+              f"{', '.join(drifted) or '-'} | {inv.lead_days} | {'yes' if ok else 'no'} |", flush=True)
+    print(f"\n{right} of {len(SCENARIOS)} demo scenarios right")
 
 
 if __name__ == "__main__":

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from mlobs_notebook.correlate import MetricDrop
 from mlobs_notebook.diagnose.suspects import Suspect, UpstreamChange
 from mlobs_notebook.times import Granularity, human
 
-__all__ = ["duration", "fmt", "hours", "lead", "ruled_out", "suspect_sentence"]
+__all__ = ["duration", "estimate_sentence", "fmt", "hours", "lead", "ruled_out", "suspect_sentence"]
 
 HOUR = Granularity(1, "h")
 
@@ -59,4 +60,19 @@ def suspect_sentence(s: Suspect, what: str) -> str:
         f"{s.job} ({first}) {'; '.join(s.details)} at {human(s.event_time, HOUR)}, "
         f"{hours(s.hours_from_onset)} {what}; {s.distance} hop{'s' if s.distance != 1 else ''} "
         f"upstream through {lineage}."
+    )
+
+
+def estimate_sentence(estimate: MetricDrop, drop: MetricDrop, step: Granularity) -> str:
+    """How the metric estimated from the scores compares with the realized drop."""
+    name = f"the confidence-based estimate of {drop.metric} (from the scores, before labels)"
+    if not estimate.dropped or estimate.onset is None or drop.onset is None:
+        return (
+            f"{name[0].upper()}{name[1:]} held ({fmt(estimate.reference)}): the scores did not foresee the "
+            "fall. Such an estimate assumes the scores stay calibrated, which a broken input or a changed "
+            "relation to the label undoes."
+        )
+    return (
+        f"{name[0].upper()}{name[1:]} fell from {human(estimate.onset, step)}, "
+        f"{lead(drop.onset - estimate.onset)} the realized {drop.metric} did."
     )

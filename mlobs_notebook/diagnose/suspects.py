@@ -11,13 +11,15 @@ nearest the drift.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from mlobs_notebook.correlate import FeatureOnset
 from mlobs_notebook.times import aware
 
-__all__ = ["Suspect", "UpstreamChange", "rank_key"]
+__all__ = ["Suspect", "UpstreamChange", "collect_suspects", "rank_key"]
 
 
 @dataclass(frozen=True)
@@ -115,3 +117,53 @@ def rank_key(suspect: Suspect) -> tuple[bool, int, int, float, datetime]:
     fewer hops, then nearer in time, then earlier."""
     return (not suspect.column_level, suspect.tier, suspect.distance, abs(suspect.hours_from_onset),
             suspect.event_time)
+
+
+def collect_suspects(
+    relevant: Sequence[FeatureOnset],
+    changes: Mapping[str, Sequence[UpstreamChange]],
+    windows: Mapping[str, tuple[datetime, datetime]],
+    cosmetic: dict[str, UpstreamChange],
+) -> tuple[list[Suspect], set[str]]:
+    """The runs whose changes fall in a feature's window, merged per run to blame (a streak of
+    failures is one suspect, its first failed run); cosmetic changes go to ``cosmetic``."""
+    entries: dict[str, dict[str, Any]] = {}
+    explained: set[str] = set()
+    for o in relevant:
+        lo, hi = windows[o.feature]
+        opens = aware(o.onset) if o.onset is not None else lo
+        for change in changes.get(o.feature, ()):
+            if not lo <= change.event_time < hi:
+                continue
+            if change.cosmetic:
+                cosmetic.setdefault(change.run_id, change)
+                continue
+            explained.add(o.feature)
+            entry = entries.setdefault(
+                change.suspect_run,
+                {"change": change, "kinds": [], "features": [], "details": {}, "hours": [], "aspects": [],
+                 "column_level": False, "distance": change.distance, "tier": change.tier, "streak": 0},
+            )
+            for key, values in (("kinds", [change.kind]), ("features", [o.feature]), ("aspects", list(change.aspects))):
+                entry[key] += [v for v in values if v not in entry[key]]
+            # a streak's failures say the same thing; the latest says it with the longest count
+            slot = "failure" if change.kind == "failure" else change.detail
+            if slot not in entry["details"] or change.streak_runs >= entry["streak"]:
+                entry["details"][slot] = change.detail
+            entry["hours"].append((change.suspect_time - opens).total_seconds() / 3600)
+            entry["column_level"] |= change.column_level
+            entry["distance"] = min(entry["distance"], change.distance)
+            entry["tier"] = min(entry["tier"], change.tier)
+            entry["streak"] = max(entry["streak"], change.streak_runs)
+            if change.diff and not entry["change"].diff:
+                entry["change"] = change
+    suspects = [
+        Suspect(
+            job=e["change"].job, run_id=run_id, event_time=e["change"].suspect_time, kinds=tuple(e["kinds"]),
+            features=tuple(e["features"]), column_level=e["column_level"], distance=e["distance"],
+            hours_from_onset=min(e["hours"], key=abs), details=tuple(e["details"].values()), diff=e["change"].diff,
+            aspects=tuple(e["aspects"]), failed_runs=e["streak"], tier=e["tier"],
+        )
+        for run_id, e in entries.items()
+    ]
+    return suspects, explained

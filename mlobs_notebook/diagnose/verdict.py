@@ -28,14 +28,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from mlobs_notebook.correlate import FeatureOnset, MetricDrop
 from mlobs_notebook.diagnose.causes import HIGH, LOW, MEDIUM, Cause
-from mlobs_notebook.diagnose.sentences import duration, fmt, lead, ruled_out, suspect_sentence
-from mlobs_notebook.diagnose.suspects import Suspect, UpstreamChange, rank_key
+from mlobs_notebook.diagnose.sentences import (
+    duration,
+    estimate_sentence,
+    fmt,
+    lead,
+    ruled_out,
+    suspect_sentence,
+)
+from mlobs_notebook.diagnose.suspects import Suspect, UpstreamChange, collect_suspects, rank_key
 from mlobs_notebook.diagnose.window import DEFAULT_LOOKBACK, suspect_window, timing_window
-from mlobs_notebook.times import Granularity, aware, human
+from mlobs_notebook.times import Granularity, human
 
 __all__ = ["DEFAULT_SLACK", "RECOMMENDATIONS", "VERDICTS", "Diagnosis", "diagnose"]
 
@@ -181,7 +187,7 @@ def diagnose(
         f"{fmt(drop.mean_after)} on average since."
     )
     if estimate is not None:
-        facts.evidence.append(_estimate_sentence(estimate, drop, step))
+        facts.evidence.append(estimate_sentence(estimate, drop, step))
     cutoff = drop.onset + slack
     relevant = tuple(o for o in drifted if o.began is not None and o.began <= cutoff)
     for o in drifted:
@@ -223,7 +229,7 @@ def _from_drift(relevant: Sequence[FeatureOnset], facts: _Inputs, joint: bool = 
             evidence.append(facts.slices[o.feature][0].upper() + facts.slices[o.feature][1:] + ".")
     windows = {o.feature: suspect_window(o.began, step, facts.lookback) for o in relevant if o.began is not None}
     cosmetic: dict[str, UpstreamChange] = {}
-    suspects, explained = _collect(relevant, facts.changes, windows, cosmetic)
+    suspects, explained = collect_suspects(relevant, facts.changes, windows, cosmetic)
     ranked = sorted(suspects, key=rank_key)
     unexplained = tuple(o.feature for o in relevant if o.feature not in explained)
     features = ", ".join(o.feature for o in relevant)
@@ -288,7 +294,7 @@ def _from_timing(
             elif c.tier == 0:
                 entries.setdefault(feature, []).append(c)
     onset_of = {f: FeatureOnset(f, affected, 0, 0, None, None, "timing") for f in entries}
-    suspects, _ = _collect(list(onset_of.values()), entries, dict.fromkeys(entries, (lo, hi)), {})
+    suspects, _ = collect_suspects(list(onset_of.values()), entries, dict.fromkeys(entries, (lo, hi)), {})
     ranked = sorted(suspects, key=rank_key)
     delay = f"a label delay of {duration(label_delay)}" if label_delay is not None else "an unknown label delay"
     if ranked:
@@ -322,20 +328,6 @@ def _from_timing(
                      warnings=tuple(facts.warnings), causes=(cause,), timing_window=(lo, hi))
 
 
-def _estimate_sentence(estimate: MetricDrop, drop: MetricDrop, step: Granularity) -> str:
-    name = f"the confidence-based estimate of {drop.metric} (from the scores, before labels)"
-    if not estimate.dropped or estimate.onset is None or drop.onset is None:
-        return (
-            f"{name[0].upper()}{name[1:]} held ({fmt(estimate.reference)}): the scores did not foresee the "
-            "fall. Such an estimate assumes the scores stay calibrated, which a broken input or a changed "
-            "relation to the label undoes."
-        )
-    return (
-        f"{name[0].upper()}{name[1:]} fell from {human(estimate.onset, step)}, "
-        f"{lead(drop.onset - estimate.onset)} the realized {drop.metric} did."
-    )
-
-
 def _granularity(granularity: Granularity | str | None, window: timedelta | None) -> Granularity:
     if granularity is not None:
         return Granularity.parse(granularity)
@@ -345,53 +337,3 @@ def _granularity(granularity: Granularity | str | None, window: timedelta | None
         if window >= size and window % size == timedelta(0):
             return Granularity(int(window / size), unit)  # type: ignore[arg-type]
     raise ValueError(f"window={window} is not a whole number of hours; pass granularity= instead")
-
-
-def _collect(
-    relevant: Sequence[FeatureOnset],
-    changes: Mapping[str, Sequence[UpstreamChange]],
-    windows: Mapping[str, tuple[datetime, datetime]],
-    cosmetic: dict[str, UpstreamChange],
-) -> tuple[list[Suspect], set[str]]:
-    """The runs whose changes fall in a feature's window, merged per run to blame (a streak of
-    failures is one suspect, its first failed run); cosmetic changes go to ``cosmetic``."""
-    entries: dict[str, dict[str, Any]] = {}
-    explained: set[str] = set()
-    for o in relevant:
-        lo, hi = windows[o.feature]
-        opens = aware(o.onset) if o.onset is not None else lo
-        for change in changes.get(o.feature, ()):
-            if not lo <= change.event_time < hi:
-                continue
-            if change.cosmetic:
-                cosmetic.setdefault(change.run_id, change)
-                continue
-            explained.add(o.feature)
-            entry = entries.setdefault(
-                change.suspect_run,
-                {"change": change, "kinds": [], "features": [], "details": {}, "hours": [], "aspects": [],
-                 "column_level": False, "distance": change.distance, "tier": change.tier, "streak": 0},
-            )
-            for key, values in (("kinds", [change.kind]), ("features", [o.feature]), ("aspects", list(change.aspects))):
-                entry[key] += [v for v in values if v not in entry[key]]
-            # a streak's failures say the same thing; the latest says it with the longest count
-            slot = "failure" if change.kind == "failure" else change.detail
-            if slot not in entry["details"] or change.streak_runs >= entry["streak"]:
-                entry["details"][slot] = change.detail
-            entry["hours"].append((change.suspect_time - opens).total_seconds() / 3600)
-            entry["column_level"] |= change.column_level
-            entry["distance"] = min(entry["distance"], change.distance)
-            entry["tier"] = min(entry["tier"], change.tier)
-            entry["streak"] = max(entry["streak"], change.streak_runs)
-            if change.diff and not entry["change"].diff:
-                entry["change"] = change
-    suspects = [
-        Suspect(
-            job=e["change"].job, run_id=run_id, event_time=e["change"].suspect_time, kinds=tuple(e["kinds"]),
-            features=tuple(e["features"]), column_level=e["column_level"], distance=e["distance"],
-            hours_from_onset=min(e["hours"], key=abs), details=tuple(e["details"].values()), diff=e["change"].diff,
-            aspects=tuple(e["aspects"]), failed_runs=e["streak"], tier=e["tier"],
-        )
-        for run_id, e in entries.items()
-    ]
-    return suspects, explained

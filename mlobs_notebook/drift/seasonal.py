@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from mlobs_notebook.drift.report import DriftReport
-from mlobs_notebook.drift.slices import Slice, slice_drift
+from mlobs_notebook.drift.slices import bin_counts, psi_of, reference_bins
 from mlobs_notebook.times import Granularity
 
 __all__ = ["SEASONAL_PSI", "seasonal_drift", "weekday_frames", "weekday_matched", "weekly_seasonal_columns"]
@@ -27,6 +27,7 @@ __all__ = ["SEASONAL_PSI", "seasonal_drift", "weekday_frames", "weekday_matched"
 SEASONAL_PSI = 0.1
 _KEYS = ["window_start", "column_name", "drift_type"]
 MIN_WEEKS = 2
+MIN_ROWS = 30  # a weekday with fewer baseline rows says nothing
 
 
 def weekly_seasonal_columns(baseline: pl.DataFrame, features: Sequence[str], granularity: Granularity) -> tuple[str, ...]:
@@ -40,19 +41,18 @@ def weekly_seasonal_columns(baseline: pl.DataFrame, features: Sequence[str], gra
     days = baseline["window_start"].n_unique()
     if days < 7 * MIN_WEEKS:
         return ()
-    weekday = pl.col("window_start").dt.weekday()
-    slices = [Slice(f"weekday {k}", weekday == k) for k in range(1, 8)]
+    weekdays = weekday_frames(baseline)
     seasonal = []
     for feature in features:
-        if feature in baseline.columns and max(_against_all(baseline, feature, s) for s in slices) >= SEASONAL_PSI:
+        if feature not in baseline.columns:
+            continue
+        edges, categories = reference_bins(baseline[feature])
+        whole = bin_counts(baseline[feature], edges, categories)
+        worst = max((psi_of(whole, bin_counts(part[feature], edges, categories)) or 0.0
+                     for part in weekdays.values() if part.height >= MIN_ROWS), default=0.0)
+        if worst >= SEASONAL_PSI:
             seasonal.append(feature)
     return tuple(seasonal)
-
-
-def _against_all(baseline: pl.DataFrame, feature: str, s: Slice) -> float:
-    """PSI of the slice's rows against every row of the baseline (0 for a slice too small)."""
-    found = slice_drift(baseline, baseline.filter(s.predicate), feature, [Slice("all", pl.lit(True))])
-    return (found[0].psi or 0.0) if found else 0.0
 
 
 def weekday_matched(pooled: DriftReport, by_weekday: Mapping[int, DriftReport]) -> DriftReport:

@@ -31,9 +31,12 @@ from mlobs_notebook.errors import InputError
 __all__ = [
     "Slice",
     "SliceFinding",
+    "bin_counts",
     "carrier",
     "categorical_slices",
     "parse_slicing_exprs",
+    "psi_of",
+    "reference_bins",
     "slice_drift",
 ]
 
@@ -145,7 +148,18 @@ def parse_slicing_exprs(exprs: Sequence[str], frame: pl.DataFrame) -> list[Slice
     return out
 
 
-def _counts(values: pl.Series, edges: np.ndarray | None, categories: list[Any] | None) -> np.ndarray:
+def reference_bins(column: pl.Series) -> tuple[np.ndarray | None, list[Any] | None]:
+    """(edges, categories) a column is counted in: the deciles of a numeric column (no
+    categories), or the categories of any other (no edges)."""
+    if column.dtype.is_numeric() and column.dtype != pl.Boolean:
+        finite = np.sort(column.cast(pl.Float64).fill_nan(None).drop_nulls().to_numpy())
+        return (np.unique(np.quantile(finite, np.arange(1, 10) / 10)) if len(finite) else np.zeros(0)), None
+    return None, column.drop_nulls().unique().sort().to_list()
+
+
+def bin_counts(values: pl.Series, edges: np.ndarray | None, categories: list[Any] | None) -> np.ndarray:
+    """Counts of ``values`` in the bins of :func:`reference_bins`, a null bin last (NaN counts
+    as null; categories outside the reference share one bin before it)."""
     nulls = int(values.is_null().sum())
     present = values.drop_nulls()
     if edges is not None:
@@ -157,7 +171,8 @@ def _counts(values: pl.Series, edges: np.ndarray | None, categories: list[Any] |
     return np.array([counted.get(v, 0) for v in categories] + [sum(n for v, n in counted.items() if v not in categories), nulls])
 
 
-def _psi(ref: np.ndarray, cur: np.ndarray) -> float | None:
+def psi_of(ref: np.ndarray, cur: np.ndarray) -> float | None:
+    """PSI of two count vectors (None when either side is empty)."""
     if ref.sum() == 0 or cur.sum() == 0:
         return None
     return float(population_stability_index(ref, cur)[0])
@@ -180,14 +195,7 @@ def slice_drift(
 ) -> list[SliceFinding]:
     """The feature in every slice (see the module docstring), slices carrying the drift first,
     then by PSI inside the slice. A slice with fewer than ``min_rows`` baseline rows is left out."""
-    column = baseline[feature]
-    numeric = column.dtype.is_numeric() and column.dtype != pl.Boolean
-    edges = categories = None
-    if numeric:
-        finite = np.sort(column.cast(pl.Float64).fill_nan(None).drop_nulls().to_numpy())
-        edges = np.unique(np.quantile(finite, np.arange(1, 10) / 10)) if len(finite) else np.zeros(0)
-    else:
-        categories = column.drop_nulls().unique().sort().to_list()
+    edges, categories = reference_bins(baseline[feature])
     found = []
     for s in slices:
         base_in, cur_in = _membership(baseline, s), _membership(current, s)
@@ -199,8 +207,8 @@ def slice_drift(
         found.append(SliceFinding(
             feature=feature, slice=s.name, baseline_rows=b_rows, current_rows=c_rows,
             baseline_share=b_rows / max(baseline.height, 1), current_share=c_rows / max(current.height, 1),
-            psi=_psi(_counts(inside_b, edges, categories), _counts(inside_c, edges, categories)) if c_rows >= min_rows else None,
-            rest_psi=_psi(_counts(rest_b, edges, categories), _counts(rest_c, edges, categories))
+            psi=psi_of(bin_counts(inside_b, edges, categories), bin_counts(inside_c, edges, categories)) if c_rows >= min_rows else None,
+            rest_psi=psi_of(bin_counts(rest_b, edges, categories), bin_counts(rest_c, edges, categories))
             if rest_b.len() >= min_rows and rest_c.len() >= min_rows else None,
             baseline_mean=_mean(inside_b), current_mean=_mean(inside_c),
         ))

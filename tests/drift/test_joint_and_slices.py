@@ -158,3 +158,14 @@ def test_weekly_seasonality_is_found_and_each_day_is_compared_with_its_weekday()
     assert matched.table.height == pooled.table.height and "same weekday" in matched.notes[-1]
     consecutive = pl.col("drift_type") == "CONSECUTIVE"
     assert matched.table.filter(consecutive).equals(pooled.table.filter(consecutive))
+
+
+def test_the_held_out_auc_is_scikit_learns():
+    from sklearn.metrics import roc_auc_score
+
+    from mlobs_notebook.drift.multivariate import _auc_against
+
+    rng = np.random.default_rng(12)
+    negatives, positives = np.round(rng.normal(size=700), 1), np.round(rng.normal(0.4, 1, size=300), 1)  # ties
+    expected = roc_auc_score(np.r_[np.zeros(700), np.ones(300)], np.r_[negatives, positives])
+    assert _auc_against(np.sort(negatives), positives) == pytest.approx(expected, abs=1e-12)
