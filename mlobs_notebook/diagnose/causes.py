@@ -14,7 +14,8 @@ each with a confidence in [0, 1] read from the strength of its evidence:
                    secondary data_drift of features no suspect explains
 ``LOW`` (0.5)      pipeline_bug from timing alone (no drift; a semantic change upstream of the
                    features when the spoiled predictions were made); data_drift when no lineage
-                   was given; model_drift as the alternative to a timing-only pipeline bug
+                   was given; model_drift when no lineage was given, or as the alternative
+                   to a timing-only pipeline bug
 =================  ==========================================================================
 """
 

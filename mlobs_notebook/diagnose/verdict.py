@@ -193,6 +193,7 @@ def diagnose(
     for o in drifted:
         if o not in relevant:
             facts.warnings.append(f"{o.feature} drifted only from {human(o.onset, step)}, after {metric} had fallen.")
+
     def seen(d: Diagnosis) -> Diagnosis:
         return replace(d, drifted=drifted, joint=joint, leaned_on=tuple(leaned_on))
 
@@ -317,13 +318,18 @@ def _from_timing(
         return Diagnosis("pipeline_bug", tuple(evidence), RECOMMENDATIONS["pipeline_bug"].format(jobs=jobs),
                          suspects=tuple(ranked), warnings=tuple(facts.warnings), causes=causes,
                          timing_window=(lo, hi))
-    if timing_changes or cosmetic:
+    if not facts.lineage_searched:
+        evidence.append(
+            "No lineage was given, so a change that spoils predictions without moving a distribution "
+            "(a join on a wrong key) cannot be ruled out."
+        )
+    elif timing_changes or cosmetic:
         evidence.append(
             f"No upstream run of the features changed its definition, schema or state where, with {delay}, "
             f"the predictions behind the drop were made ({human(lo, step)} to {human(hi, step)})."
         )
     evidence.extend(ruled_out(c) for c in dict.fromkeys(cosmetic))
-    cause = Cause("model_drift", MEDIUM if timing_changes else LOW, tuple(evidence))
+    cause = Cause("model_drift", MEDIUM if facts.lineage_searched else LOW, tuple(evidence))
     return Diagnosis("model_drift", tuple(evidence), RECOMMENDATIONS["model_drift"].format(metric=metric),
                      warnings=tuple(facts.warnings), causes=(cause,), timing_window=(lo, hi))
 

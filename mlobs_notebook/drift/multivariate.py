@@ -155,6 +155,7 @@ def multivariate_drift(
     auc_threshold: float = DEFAULT_AUC_THRESHOLD,
     n_components: float = DEFAULT_N_COMPONENTS,
     rows_per_window: int = 400,
+    current_rows: int = 30_000,
     baseline_rows: int = 6_000,
     folds: int = 3,
     seed: int = 0,
@@ -164,7 +165,8 @@ def multivariate_drift(
 
     Both frames hold ``features`` and a ``window_start`` column (aware, the data's zone; the
     baseline's own windows give the reconstruction thresholds). At most ``rows_per_window`` rows
-    of a window and ``baseline_rows`` of the baseline are sampled (seeded by ``seed``) for the
+    of a window (fewer when there are so many windows that all would exceed ``current_rows``, but
+    at least 50) and ``baseline_rows`` of the baseline are sampled (seeded by ``seed``) for the
     classifier. With fewer than two features the scores are not computed (a note says so).
     """
     features = [f for f in features if f in baseline.columns and f in current.columns]
@@ -193,7 +195,8 @@ def multivariate_drift(
     leaned: tuple[tuple[str, float], ...] = ()
     notes: list[str] = []
     if classifier:
-        aucs, leaned = _domain_classifier(x_base, x_windows, ordered, auc_threshold, rows_per_window,
+        per_window = max(50, min(rows_per_window, current_rows // max(1, len(x_windows))))
+        aucs, leaned = _domain_classifier(x_base, x_windows, ordered, auc_threshold, per_window,
                                           baseline_rows, folds, rng, seed)
     else:
         notes.append("the domain classifier was not run (classifier=False)")
