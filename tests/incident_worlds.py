@@ -6,10 +6,11 @@ client with SQL, schema, column lineage and failures).
 
 The pipeline of every world: ``ingest`` copies a source table into a staging table; ``dims`` and
 ``profile`` export two attribute tables; ``build`` joins the three into the feature table. The
-features: ``f[0]`` a 7-day activity count, ``f[1]`` an attribute from the profile table that
-follows activity closely, ``f[2]`` an amount, ``f[3]`` a quantity from staging, ``f[4]`` an
-attribute from the dims table that correlates with nothing; plus a segment column that is not a
-model input. The label follows the latent activity, the real amount and the two attributes.
+features: ``f[0]`` an activity count over the last days, ``f[1]`` an engagement score from the
+profile table that follows activity closely, ``f[2]`` an amount, ``f[3]`` a quantity from
+staging, ``f[4]`` an attribute from the dims table that correlates with nothing; plus a segment
+column that is not a model input. The label follows the latent activity, the engagement beyond
+it, the real amount, the quantity and the dims attribute.
 
 Families (``IncidentSpec.family``) and what they change from the incident day on:
 
@@ -18,7 +19,8 @@ Families (``IncidentSpec.family``) and what they change from the incident day on
   no longer follows activity.
 - ``unit_change``: ``ingest`` writes the amount in cents (``* 100``).
 - ``null_flood``: the source renames ``f[3]``'s column; staging's schema changes, ``f[3]`` is null.
-- ``stale_data``: ``ingest`` fails every day; the 7-day count decays as the window slides.
+- ``stale_data``: ``ingest`` fails every day; the count decays as its window slides past the last
+  day staged (to 0 after ``STALE_DAYS``).
 - ``segment_break``: ``ingest`` filters out one segment's events; its rows' count goes to 0.
 - ``gradual_drift``: the amount inflates 1.5% a day, and the price-sensitive start to leave.
 - ``weekly_seasonality``: weekends look different, in training and after alike; nothing happens.
