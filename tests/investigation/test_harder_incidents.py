@@ -30,15 +30,6 @@ WORLDS = {
 
 
 @pytest.fixture(scope="session")
-def empty_store(tmp_path_factory):
-    from mlflow.tracking import MlflowClient
-
-    path = tmp_path_factory.mktemp("empty-store") / "mlflow.db"
-    MlflowClient(f"sqlite:///{path}").search_experiments()
-    return path
-
-
-@pytest.fixture(scope="session")
 def incidents(tmp_path_factory, empty_store):
     """Every family's world and its investigation (the user's call: no label delay given)."""
     root = tmp_path_factory.mktemp("incidents")
