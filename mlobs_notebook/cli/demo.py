@@ -60,7 +60,7 @@ def investigate_world(manifest) -> int:
     inv = investigate(
         manifest.model, None, manifest.lineage_file, alias=manifest.alias,
         tracking_uri=manifest.tracking_uri, time_column=manifest.time_column,
-        metric=manifest.metric, eval_filter=manifest.eval_filter,
+        metric=manifest.metric, eval_filter=manifest.eval_filter, label_delay=manifest.label_delay_days,
     )
     report = inv.write(str(Path(manifest.path) / "postmortem.html"))
     print(text_summary(inv))
