@@ -3,13 +3,16 @@
     .venv/bin/python benchmarks/investigate_bench.py [--world DIR] [--repeat 3]
 
 Builds the default world first if DIR holds none (and reports that build's time too: the
-foundation issue's goal is under 60 s). Goal for the investigation: under 15 s on 2 cores.
+foundation issue's goal is under 60 s). Goal for the investigation, the multivariate step
+included: under 15 s on 2 cores; runs with and without that step are interleaved.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,15 +34,28 @@ def main() -> None:
     manifest = json.loads((world / "manifest.json").read_text())
     print(f"world build as recorded: {manifest['build_seconds']} s, steps {manifest['timings']}")
 
-    walls = []
+    # interleaved, so both see the same load: the whole investigation, and the same without the
+    # joint-distribution step (the domain classifier and PCA reconstruction error)
+    walls: dict[str, list[float]] = {"with the multivariate step": [], "without (--no-multivariate)": []}
+    cpu: dict[str, list[float]] = {label: [] for label in walls}
+    load = os.getloadavg()[0]
     for _ in range(args.repeat):
-        t0 = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "mlobs_notebook.cli", "investigate", "--demo", str(world),
-                              "--format", "json"], check=True, capture_output=True, text=True)
-        walls.append(time.perf_counter() - t0)
-        verdict = json.loads(out.stdout)["verdict"]
-    print(f"mlobs investigate --demo (whole process, {args.repeat} runs): median {statistics.median(walls):.2f} s, "
-          f"min {min(walls):.2f} s; verdict {verdict}")
+        for label, extra in zip(walls, ([], ["--no-multivariate"]), strict=True):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.perf_counter()
+            out = subprocess.run([sys.executable, "-m", "mlobs_notebook.cli", "investigate", "--demo", str(world),
+                                  "--format", "json", *extra], check=True, capture_output=True, text=True)
+            walls[label].append(time.perf_counter() - t0)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[label].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+            verdict = json.loads(out.stdout)["verdict"]
+    print(f"load average (1 min) at the start: {load:.1f}, at the end: {os.getloadavg()[0]:.1f}")
+    for label, times in walls.items():
+        print(f"mlobs investigate --demo, {label} (whole process, {args.repeat} runs): median "
+              f"{statistics.median(times):.2f} s, min {min(times):.2f} s; CPU (user + system) median "
+              f"{statistics.median(cpu[label]):.2f} s; verdict {verdict}")
+    ratio = statistics.median(walls["with the multivariate step"]) / statistics.median(walls["without (--no-multivariate)"])
+    print(f"  with / without: {ratio:.2f}")
 
     code = (
         "import time, json; t0 = time.perf_counter(); import mlflow, pyiceberg.catalog.sql, polars; "

@@ -28,6 +28,17 @@ def shared_path(*parts: str) -> Path:
 
 
 @pytest.fixture(scope="session")
+def empty_store(tmp_path_factory):
+    """An empty MLflow sqlite store (its schema takes ~9 s to create), copied by the worlds of
+    tests/investigation_worlds.py and tests/incident_worlds.py."""
+    from mlflow.tracking import MlflowClient
+
+    path = tmp_path_factory.mktemp("empty-store") / "mlflow.db"
+    MlflowClient(f"sqlite:///{path}").search_experiments()  # creates the schema
+    return path
+
+
+@pytest.fixture(scope="session")
 def demo_world(tmp_path_factory):
     from mlobs_notebook.demo import build_world
 

@@ -22,7 +22,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", default="mlobs-demo", metavar="DIR", help="where to build (default: ./mlobs-demo)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default: 7)")
     parser.add_argument("--days", type=int, default=90, help="simulated days (default: 90, at least 21)")
-    parser.add_argument("--scenario", default="pipeline_bug", metavar="NAME", help="pipeline_bug (default), data_drift, model_drift or healthy")
+    parser.add_argument("--scenario", default="pipeline_bug", metavar="NAME",
+                        help="pipeline_bug (default), " + ", ".join(s for s in SCENARIOS if s != "pipeline_bug"))
     parser.add_argument("--force", action="store_true", help="replace a world already in DIR")
     parser.add_argument("--build-only", action="store_true", help="build the world and print its summary; do not investigate")
     parser.add_argument("--export-databricks", metavar="DIR",
@@ -77,7 +78,7 @@ def investigate_world(manifest):
     inv = investigate(
         manifest.model, None, manifest.lineage_file, alias=manifest.alias,
         tracking_uri=manifest.tracking_uri, time_column=manifest.time_column,
-        metric=manifest.metric, eval_filter=manifest.eval_filter,
+        metric=manifest.metric, eval_filter=manifest.eval_filter, label_delay=manifest.label_delay_days,
     )
     report = inv.write(str(Path(manifest.path) / "postmortem.html"))
     print(text_summary(inv))

@@ -16,7 +16,8 @@ def add_parser(subparsers) -> None:
         description=(
             "Load the model behind an alias, its training snapshot and the current data; measure "
             "drift per window; find upstream changes in the OpenLineage events; correlate with the "
-            "metric; print a verdict (pipeline_bug, data_drift, model_drift, healthy) with evidence. "
+            "metric (and the joint distribution, slices, the metric estimated from scores); print a "
+            "verdict (pipeline_bug, data_drift, model_drift, healthy) with its causes and evidence. "
             "Exit 0 for any verdict, 2 for bad input."
         ),
     )
@@ -45,6 +46,19 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--thresholds", choices=("default", "learned"), default="default",
                         help="drift thresholds: the registered defaults, or learned from the training data's own "
                              "windows (mean + 3 std, NannyML's rule; the training data needs the time column)")
+    parser.add_argument("--label-delay", type=int, metavar="DAYS",
+                        help="how many days labels arrive after the predictions: a metric drop no drift explains is "
+                             "traced back to the changes made when its predictions were (default: unknown, up to 7)")
+    parser.add_argument("--score-column", metavar="COLUMN",
+                        help="the model's score in the current data: estimates the metric per window before labels "
+                             "arrive (confidence-based, as NannyML's CBPE)")
+    parser.add_argument("--label-column", metavar="COLUMN",
+                        help="the label in the training data, to calibrate the scores (with --score-column)")
+    parser.add_argument("--slicing-exprs", metavar="EXPR", action="append",
+                        help="a slice to check drifted features in: a column name (one slice per value) or a SQL "
+                             "predicate such as \"device = 'web'\" (repeatable; categorical columns are sliced anyway)")
+    parser.add_argument("--no-multivariate", action="store_true",
+                        help="skip the joint-distribution drift (domain classifier, PCA reconstruction error)")
     parser.add_argument("--format", default="text", choices=("text", "json"))
     parser.add_argument("--out", metavar="REPORT", help="write the postmortem: report.html or report.md")
     parser.set_defaults(run=run)
@@ -55,7 +69,7 @@ def _settings(args: argparse.Namespace) -> dict:
         "tracking_uri": args.tracking_uri, "model": args.model, "alias": args.alias or "production",
         "current": args.current, "time_column": args.time_column, "granularity": args.granularity or "1d",
         "lineage": args.lineage, "metric": args.metric or "auc",
-        "eval_filter": args.eval_filter or "tags.env = 'production'",
+        "eval_filter": args.eval_filter or "tags.env = 'production'", "label_delay": args.label_delay,
     }
     if args.demo:
         from mlobs_notebook.demo import Manifest
@@ -63,7 +77,7 @@ def _settings(args: argparse.Namespace) -> dict:
         m = Manifest.load(args.demo)
         demo = {"tracking_uri": m.tracking_uri, "model": m.model, "alias": m.alias,
                 "time_column": m.time_column, "lineage": m.lineage_file, "metric": m.metric,
-                "eval_filter": m.eval_filter}
+                "eval_filter": m.eval_filter, "label_delay": m.label_delay_days}
         for key, value in demo.items():
             if getattr(args, key, None) in (None, ""):
                 settings[key] = value
@@ -86,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         columns=[c.strip() for c in args.columns.split(",")] if args.columns else None,
         time_format=args.time_format, drift_metrics=args.drift_metrics, profile_metrics=args.profile_metrics,
         monitor_slice=args.slice, thresholds="learned" if args.thresholds == "learned" else None,
+        label_delay=s["label_delay"], score_column=args.score_column,
+        label_column=args.label_column, slicing_exprs=args.slicing_exprs, multivariate=not args.no_multivariate,
     )
     written = inv.write(args.out) if args.out else None
     if args.format == "json":

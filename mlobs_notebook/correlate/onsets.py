@@ -4,6 +4,11 @@ A feature's **onset** is the first window whose drift flag holds and stays: at l
 ``persistence[0]`` of the ``persistence[1]`` windows starting there are flagged (2 of 3 by
 default), so one noisy window is not an onset and a gap of one window does not delay it. The
 onset is the window's start, an aware datetime in the data's zone: at ``1h`` it keeps its hour.
+
+A slow drift is flagged only once it is large, days after it began. Its **warn onset** is the
+first window of the sustained run of warned-or-drifted windows (the report's ``warn`` status,
+PSI 0.1 by default) that leads into the drift onset, by the same persistence rule: when the
+diagnosis asks whether a feature moved before the metric fell, a drift already under way counts.
 """
 
 from __future__ import annotations
@@ -39,10 +44,18 @@ class FeatureOnset:
     peak_value: float | None
     value_at_onset: float | None
     statistic: str
+    warn_onset: datetime | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.onset, date):
             object.__setattr__(self, "onset", aware(self.onset, f"onset of {self.feature}"))
+        if isinstance(self.warn_onset, date):
+            object.__setattr__(self, "warn_onset", aware(self.warn_onset, f"warn onset of {self.feature}"))
+
+    @property
+    def began(self) -> datetime | None:
+        """When the drift was under way: the warn onset when there is one, else the onset."""
+        return self.warn_onset or self.onset
 
 
 def persistent_onset(
@@ -70,9 +83,11 @@ class HasTable(Protocol):
 def drift_series(
     report: HasTable | pl.DataFrame, statistic: str = "population_stability_index", drift_type: str = "BASELINE"
 ) -> pl.DataFrame:
-    """(window_start, feature, value, drifted) per window of a DriftReport (or its table), sorted.
+    """(window_start, feature, value, drifted, warned) per window of a DriftReport (or its
+    table), sorted.
 
-    ``window_start`` keeps the report's zone; ``drifted`` is False where nothing was judged.
+    ``window_start`` keeps the report's zone; ``drifted`` is False where nothing was judged;
+    ``warned`` holds where the status is warn or drift.
     """
     table = report if isinstance(report, pl.DataFrame) else report.table
     return (
@@ -82,6 +97,7 @@ def drift_series(
             pl.col("column_name").alias("feature"),
             pl.col(statistic).cast(pl.Float64).alias("value"),
             pl.col("drifted").fill_null(False).alias("drifted"),
+            pl.col("status").is_in(["warn", "drift"]).fill_null(False).alias("warned"),
         )
         .sort("feature", "window_start")
     )
@@ -101,6 +117,7 @@ def drift_onsets(
         values = rows["value"].to_list()
         i = persistent_onset(flags, persistence)
         finite = [v for v in values if v is not None and np.isfinite(v)]
+        warn = _warn_onset(rows["warned"].to_list(), i, persistence) if "warned" in rows.columns else None
         out.append(
             FeatureOnset(
                 feature=str(feature),
@@ -110,9 +127,23 @@ def drift_onsets(
                 peak_value=max(finite) if finite else None,
                 value_at_onset=values[i] if i is not None else None,
                 statistic=statistic,
+                warn_onset=rows["window_start"][warn] if warn is not None else None,
             )
         )
     return sorted(out, key=_onset_order)
+
+
+def _warn_onset(warned: Sequence[bool], onset: int | None, persistence: tuple[int, int]) -> int | None:
+    """The first window of the sustained warned run that leads into ``onset`` (None when the
+    warning did not come first)."""
+    if onset is None:
+        return None
+    k, n = persistence
+    start = onset
+    # walk back while the windows before still hold the warning by the persistence rule
+    while start > 0 and warned[start - 1] and sum(warned[start - 1 : start - 1 + n]) >= k:
+        start -= 1
+    return start if start < onset else None
 
 
 def _onset_order(o: FeatureOnset) -> tuple[bool, float, float, str]:

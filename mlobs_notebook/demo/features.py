@@ -73,6 +73,31 @@ def _ramp(day: int, start: int | None, length: int) -> float:
     return min(1.0, (day - start + 1) / length)
 
 
+def _broken_pipeline(
+    scenario: str, after: bool, since: int, sessions: np.ndarray, tickets: np.ndarray, recency: np.ndarray,
+    plan_idx: np.ndarray, twist: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What a broken pipeline writes from the incident day on (``since`` days after it): the
+    features as computed, not as they are. The label never sees these."""
+    if not after:
+        return sessions, tickets, recency
+    sessions = sessions.astype(float)
+    if scenario == "join_bug":
+        tickets = twist.permutation(tickets)  # joined on the account id: another user's tickets
+    elif scenario == "unit_change":
+        sessions = sessions * 100
+    elif scenario == "null_flood":
+        sessions = np.full(len(sessions), np.nan)  # build_features reads a column that is gone
+    elif scenario == "stale_data":
+        # no new sessions since the first failed ingestion: the 7-day window loses a day a day
+        kept = max(0, 7 - (since + 1)) / 7
+        sessions = twist.binomial(sessions.astype(np.int64), kept).astype(float)
+        recency = np.minimum(recency + since + 1, 60)
+    elif scenario == "segment_break":
+        sessions = np.where(plan_idx == 0, 0.0, sessions)  # free users' sessions filtered out
+    return sessions, tickets, recency
+
+
 def day_features(
     seed: int, day: int, timeline: Timeline, scenario: str, rows: int
 ) -> pl.DataFrame:
@@ -83,12 +108,14 @@ def day_features(
 
     user_id = rng.choice(USER_POOL, size=rows, replace=False)
     activity = rng.gamma(shape=2.0, scale=0.307, size=rows)  # sessions per day, mean ~0.61
+    if scenario == "weekly_seasonality" and timeline.date_of(day).weekday() >= 5:
+        activity = activity * 1.7  # weekends, in training as after it: people have time
     frustration = rng.beta(2, 5, size=rows)
     plan_idx = rng.choice(len(PLANS), size=rows, p=PLAN_PROBS)
     tenure = np.maximum(1, rng.gamma(shape=1.6, scale=260.0, size=rows)).round()
     hidden_onboarding = np.zeros(rows)
 
-    if scenario == "data_drift":
+    if scenario in ("data_drift", "unrelated_change"):
         # a partner cohort of brand-new users grows to half of the population within a week
         share = 0.5 * _ramp(day, incident, 7)
         cohort = twist.random(rows) < share
@@ -123,13 +150,23 @@ def day_features(
         - 0.25 * np.log(tenure / 90.0)
         + hidden_onboarding
     )
-    if scenario == "model_drift" and after:
+    inflation = 1.0
+    if scenario == "gradual_drift" and incident is not None and after:
+        # prices inflate 1.5% a day, and paying users start to leave as their bill grows
+        inflation = 1.015 ** (day - incident + 1)
+        logit = logit + np.where(price > 0, 8.0 * np.log(inflation), 0.0)
+    if scenario in ("model_drift", "cosmetic_change") and after:
         # a competitor's price cut: spend, not activity, now decides who leaves
         w = _ramp(day, incident, 5)
         price_effect = 0.9 * np.log1p(np.nan_to_num(spend, nan=0.0)) - 2.2
         logit = (1 - w) * logit + w * (price_effect + 0.45 * tickets - 0.2)
     churned = rng.random(rows) < 1.0 / (1.0 + np.exp(-logit))
 
+    spend = spend * inflation
+    if scenario == "drift_without_impact" and after:
+        spend = spend * 1.3  # a price rise nobody minds: churn does not move
+    sessions, tickets, recency = _broken_pipeline(scenario, after, day - (incident or 0), sessions, tickets, recency,
+                                                  plan_idx, twist)
     seconds = rng.integers(0, 86_400, size=rows)
     midnight = timeline.midnight(day)
     timestamps = [midnight + timedelta(seconds=int(s)) for s in seconds]
@@ -138,7 +175,7 @@ def day_features(
         {
             "user_id": user_id.astype(np.int64),
             TIME_COLUMN: pl.Series(timestamps, dtype=pl.Datetime("us", "UTC")),
-            "user_session_count_7d": sessions.astype(np.int64),
+            "user_session_count_7d": pl.Series(sessions, dtype=pl.Float64).fill_nan(None).cast(pl.Int64),
             "user_recency_days": recency,
             "tenure_days": tenure.astype(np.int64),
             "support_tickets_30d": tickets.astype(np.int64),

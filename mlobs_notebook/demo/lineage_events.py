@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from mlobs_notebook.demo.features import Timeline
-from mlobs_notebook.demo.pipeline import JOB_NAMESPACE, DatasetSpec, TaskSpec, tasks
+from mlobs_notebook.demo.pipeline import JOB_NAMESPACE, DatasetSpec, Knobs, TaskSpec, tasks
 
 PRODUCER = "https://github.com/mlobs/mlobs_notebook/tree/0.1.0/mlobs_notebook/demo"
 NOMINAL_HOUR = 1  # both DAGs are scheduled at 01:00 UTC
@@ -39,12 +39,25 @@ def failure_day(timeline: Timeline) -> int:
     return timeline.training_day + 5
 
 
-def _knobs(day: int, timeline: Timeline, scenario: str) -> tuple[int, bool]:
-    """(sessionize window in days, billing rounds spend) as the scenario has them on ``day``."""
+def knobs(day: int, timeline: Timeline, scenario: str) -> Knobs:
+    """The pipeline as the scenario has it on ``day`` (the healthy pipeline before the incident)."""
     d = timeline.incident_day
-    if scenario != "pipeline_bug" or d is None:
-        return 7, False
-    return (1 if day >= d else 7), day >= d - 1
+    if d is None:
+        return Knobs()
+    after = day >= d
+    if scenario == "pipeline_bug":
+        return Knobs(sessionize_window=1 if after else 7, billing_rounds=day >= d - 1)
+    if scenario == "unrelated_change":
+        return Knobs(billing_rounds=after)
+    turns = {
+        "join_bug": Knobs(tickets_key="account_id"),
+        "unit_change": Knobs(sessions_times_100=True),
+        "null_flood": Knobs(sessions_column="sessions_7d"),
+        "stale_data": Knobs(sessions_ingest_fails=True),
+        "segment_break": Knobs(paying_users_only=True),
+        "cosmetic_change": Knobs(features_reformatted=True),
+    }
+    return turns.get(scenario, Knobs()) if after else Knobs()
 
 
 class _EventBuilder:
@@ -165,10 +178,10 @@ def day_events(seed: int, day: int, timeline: Timeline, scenario: str) -> list:
     rng = np.random.default_rng([seed, day, 7_001])
     builder = _EventBuilder()
     nominal = timeline.midnight(day) + timedelta(hours=NOMINAL_HOUR)
-    window, rounds = _knobs(day, timeline, scenario)
+    turned = knobs(day, timeline, scenario)
     events = []
     by_dag: dict[str, list[TaskSpec]] = {}
-    for task in tasks(window, rounds):
+    for task in tasks(turned):
         by_dag.setdefault(task.dag, []).append(task)
 
     for dag, dag_tasks in by_dag.items():
@@ -195,6 +208,12 @@ def day_events(seed: int, day: int, timeline: Timeline, scenario: str) -> list:
             run_id = _uuid7(start, rng)
             end = start + timedelta(minutes=task.minutes)
             events.append(builder.run_event("START", start, run_id, task.job, **common))
+            if turned.sessions_ingest_fails and task.job == "churn_features_daily.ingest_raw_sessions":
+                events.append(builder.run_event(
+                    "FAIL", end, run_id, task.job, error="FATAL: password authentication failed for user "
+                    "\"etl_reader\" (app-db:5432)", **common,
+                ))
+                continue
             events.append(builder.run_event("COMPLETE", end, run_id, task.job, rows=rows, **common))
         dag_end = nominal + timedelta(minutes=dag_tasks[-1].start_minute + dag_tasks[-1].minutes + 1) + delay
         events.append(builder.run_event("COMPLETE", dag_end, dag_run, dag, nominal=nominal))

@@ -6,7 +6,7 @@ Pure: no OpenLineage client here, only the plan of what ran when and what it rea
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 JOB_NAMESPACE = "churn-airflow"
 LAKE = "s3://churn-lake"
@@ -137,9 +137,63 @@ def _direct(dataset: DatasetSpec, column: str, subtype: str = "IDENTITY", text: 
     return ColumnSource(dataset, column, "DIRECT", subtype, text)
 
 
-def tasks(sessionize_window: int, billing_rounds: bool) -> tuple[TaskSpec, ...]:
-    """The day's tasks, in the order they run. The two arguments are the knobs a scenario turns."""
-    spend = "ROUND(SUM(amount), 2)" if billing_rounds else "SUM(amount)"
+@dataclass(frozen=True)
+class Knobs:
+    """What a scenario turns in the pipeline on a given day; the defaults are the healthy pipeline.
+
+    ``sessionize_window``: days the session count covers; ``billing_rounds``: aggregate_billing
+    rounds spend; ``sessions_times_100``: sessionize multiplies the count by 100 (a unit change);
+    ``paying_users_only``: sessionize keeps only paying users' sessions (a filter that drops a
+    segment); ``sessions_column``: the name sessionize writes the count under (a rename
+    build_features does not follow); ``tickets_key``: the key build_features joins support
+    tickets on (a wrong key shuffles the counts across users); ``features_reformatted``:
+    build_features' SQL laid out anew with comments (a cosmetic change);
+    ``sessions_ingest_fails``: ingest_raw_sessions fails (the sessions go stale).
+    """
+
+    sessionize_window: int = 7
+    billing_rounds: bool = False
+    sessions_times_100: bool = False
+    paying_users_only: bool = False
+    sessions_column: str = "session_count_7d"
+    tickets_key: str = "user_id"
+    features_reformatted: bool = False
+    sessions_ingest_fails: bool = False
+
+
+def _sessionize_sql(knobs: Knobs) -> str:
+    sql = SESSIONIZE_SQL.replace("{window}", str(knobs.sessionize_window))
+    if knobs.sessions_times_100:
+        sql = sql.replace("COUNT(DISTINCT session_id) AS", "COUNT(DISTINCT session_id) * 100 AS")
+    if knobs.sessions_column != "session_count_7d":
+        sql = sql.replace("AS session_count_7d", f"AS {knobs.sessions_column}")
+    if knobs.paying_users_only:
+        sql = sql.replace(
+            "FROM raw.sessions\n",
+            "FROM raw.sessions\nJOIN raw.invoices USING (user_id)\n",
+        ).replace("GROUP BY user_id", "  AND plan_code <> 'free'\nGROUP BY user_id")
+    return sql
+
+
+def _features_sql(knobs: Knobs) -> str:
+    sql = FEATURES_SQL.replace("ON t.user_id = s.user_id", f"ON t.{knobs.tickets_key} = s.user_id")
+    if knobs.features_reformatted:
+        sql = (
+            "-- churn features, one row per user and day (reformatted; logic unchanged)\n"
+            + sql.replace("SELECT s.user_id,", "SELECT\n    s.user_id,").replace("\n       ", "\n    ")
+            .replace("LEFT JOIN", "  LEFT JOIN").replace("GROUP BY", "GROUP BY  -- every column but the count\n   ")
+        )
+    return sql
+
+
+def tasks(knobs: Knobs | None = None) -> tuple[TaskSpec, ...]:
+    """The day's tasks, in the order they run, as ``knobs`` (the scenario's turns) have them."""
+    knobs = knobs or Knobs()
+    spend = "ROUND(SUM(amount), 2)" if knobs.billing_rounds else "SUM(amount)"
+    sessions = replace(
+        USER_SESSIONS,
+        fields=tuple((knobs.sessions_column, t) if n == "session_count_7d" else (n, t) for n, t in USER_SESSIONS.fields),
+    )
     return (
         TaskSpec(
             "billing_daily", "ingest_invoices", (INVOICES,), RAW_INVOICES,
@@ -172,11 +226,12 @@ def tasks(sessionize_window: int, billing_rounds: bool) -> tuple[TaskSpec, ...]:
             rows=31_000,
         ),
         TaskSpec(
-            "churn_features_daily", "sessionize", (RAW_SESSIONS,), USER_SESSIONS,
-            SESSIONIZE_SQL.replace("{window}", str(sessionize_window)), start_minute=67, minutes=9,
+            "churn_features_daily", "sessionize",
+            (RAW_SESSIONS, RAW_INVOICES) if knobs.paying_users_only else (RAW_SESSIONS,), sessions,
+            _sessionize_sql(knobs), start_minute=67, minutes=9,
             columns={
                 "user_id": (_direct(RAW_SESSIONS, "user_id"),),
-                "session_count_7d": (_direct(RAW_SESSIONS, "session_id", "AGGREGATION", "COUNT DISTINCT in the window"),),
+                knobs.sessions_column: (_direct(RAW_SESSIONS, "session_id", "AGGREGATION", "COUNT DISTINCT in the window"),),
                 "last_session_at": (_direct(RAW_SESSIONS, "started_at", "AGGREGATION", "MAX"),),
             },
             rows=4_000,
@@ -184,7 +239,7 @@ def tasks(sessionize_window: int, billing_rounds: bool) -> tuple[TaskSpec, ...]:
         TaskSpec(
             "churn_features_daily", "build_features",
             (USER_SESSIONS, BILLING_SUMMARY, APP_USERS, SUPPORT_TICKETS), FEATURE_TABLE,
-            FEATURES_SQL, start_minute=77, minutes=12,
+            _features_sql(knobs), start_minute=77, minutes=12,
             columns={
                 "user_id": (_direct(USER_SESSIONS, "user_id"),),
                 "user_session_count_7d": (_direct(USER_SESSIONS, "session_count_7d"),),

@@ -9,11 +9,19 @@ from mlobs_notebook.errors import UnknownScenario
 
 @dataclass(frozen=True)
 class Scenario:
+    """A demo story: what changes, when, and what an investigation should find.
+
+    ``incident``: whether something happens on day D (a healthy verdict can still follow one,
+    e.g. a drift that does not hurt); ``slice``: the slice that carries the drift, when one does.
+    """
+
     name: str
     expected_verdict: str
     drifted_features: tuple[str, ...]
     suspect_job: str | None
     story: str
+    incident: bool = True
+    slice: str | None = None
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -58,6 +66,112 @@ SCENARIOS: dict[str, Scenario] = {
             drifted_features=(),
             suspect_job=None,
             story="Nothing changes: features, pipelines and the model's AUC stay put.",
+            incident=False,
+        ),
+        Scenario(
+            name="join_bug",
+            expected_verdict="pipeline_bug",
+            drifted_features=(),
+            suspect_job="churn_features_daily.build_features",
+            story=(
+                "On day D build_features joins support tickets on the account id instead of the user "
+                "id: every user gets another user's ticket count. The counts' distribution is "
+                "unchanged and correlates with no other feature, so no drift shows, alone or "
+                "jointly; AUC falls once the labels arrive, and only the timing and the SQL change "
+                "(a new join key) point at the job."
+            ),
+        ),
+        Scenario(
+            name="unit_change",
+            expected_verdict="pipeline_bug",
+            drifted_features=("user_session_count_7d",),
+            suspect_job="churn_features_daily.sessionize",
+            story="On day D sessionize multiplies the session count by 100 (a change meant for a percentage dashboard).",
+        ),
+        Scenario(
+            name="null_flood",
+            expected_verdict="pipeline_bug",
+            drifted_features=("user_session_count_7d",),
+            suspect_job="churn_features_daily.sessionize",
+            story=(
+                "On day D sessionize renames its output column session_count_7d to sessions_7d; "
+                "build_features still reads the old name and writes nulls. The schema change of "
+                "analytics.user_sessions names the run."
+            ),
+        ),
+        Scenario(
+            name="stale_data",
+            expected_verdict="pipeline_bug",
+            drifted_features=("user_session_count_7d", "user_recency_days"),
+            suspect_job="churn_features_daily.ingest_raw_sessions",
+            story=(
+                "From day D ingest_raw_sessions fails every day (expired database credentials); the "
+                "other jobs carry on over stale sessions, so the 7-day session count decays a day at "
+                "a time and recency grows. The drift shows days after the first failure, which is "
+                "the run to name."
+            ),
+        ),
+        Scenario(
+            name="segment_break",
+            expected_verdict="pipeline_bug",
+            drifted_features=("user_session_count_7d",),
+            suspect_job="churn_features_daily.sessionize",
+            story=(
+                "On day D sessionize joins the invoices and keeps paying users only (a filter meant "
+                "for a revenue report): free users' session counts fall to zero. The slice "
+                "plan = 'free' carries the whole drift."
+            ),
+            slice="plan = 'free'",
+        ),
+        Scenario(
+            name="gradual_drift",
+            expected_verdict="data_drift",
+            drifted_features=("monthly_spend",),
+            suspect_job=None,
+            story=(
+                "From day D prices inflate 1.5% a day and paying users start to leave as their bill "
+                "grows; monthly_spend drifts slowly, no pipeline changes."
+            ),
+        ),
+        Scenario(
+            name="weekly_seasonality",
+            expected_verdict="healthy",
+            drifted_features=(),
+            suspect_job=None,
+            story=(
+                "Users are 70% more active at weekends, in the training data as after it. Nothing "
+                "happens: no weekend may read as an onset."
+            ),
+            incident=False,
+        ),
+        Scenario(
+            name="drift_without_impact",
+            expected_verdict="healthy",
+            drifted_features=("monthly_spend",),
+            suspect_job=None,
+            story="On day D prices rise 30%; monthly_spend drifts, but churn does not move: a warning, not an incident.",
+        ),
+        Scenario(
+            name="cosmetic_change",
+            expected_verdict="model_drift",
+            drifted_features=(),
+            suspect_job=None,
+            story=(
+                "On day D build_features' SQL is laid out anew with comments (same logic), the day a "
+                "competitor's price cut changes who churns (as in model_drift). The reformatting is "
+                "not a cause."
+            ),
+        ),
+        Scenario(
+            name="unrelated_change",
+            expected_verdict="data_drift",
+            drifted_features=("tenure_days",),
+            suspect_job=None,
+            story=(
+                "A partner cohort of new users grows from day D (as in data_drift), and the same day "
+                "aggregate_billing starts rounding spend: column lineage ties that change only to "
+                "monthly_spend and plan, which do not drift."
+            ),
         ),
     )
 }

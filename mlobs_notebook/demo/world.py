@@ -158,7 +158,7 @@ def _build(out: Path, spec, seed: int, days: int, rows_per_day: int, label_delay
         return now
 
     t = time.perf_counter()
-    timeline = feat.make_timeline(days, spec.expected_verdict != "healthy", label_delay)
+    timeline = feat.make_timeline(days, spec.incident, label_delay)
     frames = [feat.day_features(seed, d, timeline, spec.name, rows_per_day) for d in range(days)]
     dates = [timeline.date_of(d).isoformat() for d in range(days)]
     t = lap("generate", t)

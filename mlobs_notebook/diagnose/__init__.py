@@ -1,10 +1,13 @@
 """From evidence to a verdict with its suspects. Pure: records in, a :class:`Diagnosis` out.
 
-Modules: ``verdict`` (the rules: pipeline_bug, data_drift, model_drift, healthy), ``suspects``
-(upstream changes and the runs suspected, ranked), ``window`` (the suspect window: when a change
-must have happened to explain a drift onset; the one rule every step uses).
+Modules: ``verdict`` (the rules: pipeline_bug, data_drift, model_drift, healthy), ``causes``
+(a verdict with its confidence and evidence; a diagnosis names a primary and any secondary
+cause), ``suspects`` (upstream changes and the runs suspected, ranked), ``window`` (the suspect
+windows: when a change must have happened to explain a drift onset, or a metric drop with no
+drift; the one rule every step uses), ``sentences`` (how the evidence reads).
 """
 
+from mlobs_notebook.diagnose.causes import HIGH, LOW, MEDIUM, Cause
 from mlobs_notebook.diagnose.suspects import Suspect, UpstreamChange, rank_key
 from mlobs_notebook.diagnose.verdict import (
     DEFAULT_SLACK,
@@ -13,17 +16,28 @@ from mlobs_notebook.diagnose.verdict import (
     Diagnosis,
     diagnose,
 )
-from mlobs_notebook.diagnose.window import DEFAULT_LOOKBACK, suspect_window
+from mlobs_notebook.diagnose.window import (
+    DEFAULT_LOOKBACK,
+    DEFAULT_MAX_LABEL_DELAY,
+    suspect_window,
+    timing_window,
+)
 
 __all__ = [
     "DEFAULT_LOOKBACK",
+    "DEFAULT_MAX_LABEL_DELAY",
     "DEFAULT_SLACK",
+    "HIGH",
+    "LOW",
+    "MEDIUM",
     "RECOMMENDATIONS",
     "VERDICTS",
+    "Cause",
     "Diagnosis",
     "Suspect",
     "UpstreamChange",
     "diagnose",
     "rank_key",
     "suspect_window",
+    "timing_window",
 ]

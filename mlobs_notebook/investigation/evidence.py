@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from mlobs_notebook.correlate import FeatureOnset
@@ -18,7 +18,7 @@ from mlobs_notebook.times import Granularity
 if TYPE_CHECKING:
     from mlobs_notebook.lineage import Change, DatasetRef, LineageGraph, Upstream
 
-__all__ = ["LineageEvidence", "lineage_evidence"]
+__all__ = ["LineageEvidence", "lineage_evidence", "timing_evidence", "upstream_change"]
 
 
 @dataclass
@@ -88,10 +88,10 @@ def lineage_evidence(
     if drifted:
         windows = [suspect_window(o.onset, granularity, lookback) for o in drifted if o.onset is not None]
         since, until = min(w[0] for w in windows), max(w[1] for w in windows)
-        connected = {c.run_id for cs in found.changes.values() for c in cs}
+        connected = {r for cs in found.changes.values() for c in cs for r in (c.run_id, c.suspect_run)}
         found.unconnected = [
-            upstream_change(c) for c in graph.changes(target, since=since, until=until)
-            if c.run_id not in connected
+            u for u in map(upstream_change, graph.changes(target, since=since, until=until))
+            if u.run_id not in connected and u.suspect_run not in connected
         ]
     return found
 
@@ -101,5 +101,24 @@ def upstream_change(change: Change) -> UpstreamChange:
     return UpstreamChange(
         job=change.job.name, run_id=change.run_id, event_time=change.event_time, kind=change.kind,
         detail=change.detail, distance=change.distance, column_level=change.via_column_lineage,
-        diff=change.diff,
+        diff=change.diff, semantic=change.semantic, aspects=change.aspects, streak_start=change.streak_start,
+        streak_since=change.streak_since, streak_runs=change.streak_runs,
     )
+
+
+def timing_evidence(
+    found: LineageEvidence, features: Sequence[str], window: tuple[datetime, datetime]
+) -> dict[str, list[UpstreamChange]]:
+    """Every feature's upstream changes in ``window`` (the timing window of a metric drop that no
+    drift explains), at column level where the lineage has it."""
+    if found.target is None:
+        return {}
+    since, until = window
+    out: dict[str, list[UpstreamChange]] = {}
+    for feature in features:
+        try:
+            changes = found.graph.changes(found.target, column=feature, since=since, until=until)
+        except InputError:
+            changes = found.graph.changes(found.target, since=since, until=until)
+        out[feature] = [upstream_change(c) for c in changes]
+    return out

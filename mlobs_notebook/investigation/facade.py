@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,9 +24,9 @@ from mlobs_notebook.correlate import (
     lagged_correlation,
     metric_drop,
 )
-from mlobs_notebook.diagnose import DEFAULT_LOOKBACK, diagnose
+from mlobs_notebook.diagnose import DEFAULT_LOOKBACK, diagnose, timing_window
 from mlobs_notebook.errors import InputError
-from mlobs_notebook.investigation.evidence import LineageEvidence, lineage_evidence
+from mlobs_notebook.investigation.evidence import LineageEvidence, lineage_evidence, timing_evidence
 from mlobs_notebook.investigation.features import choose_features
 from mlobs_notebook.investigation.result import Investigation
 from mlobs_notebook.records import DatasetRecord, ModelVersionRecord
@@ -60,6 +61,13 @@ def investigate(
     time_format: str | None = None,
     progress: Progress | None = None,
     lookback_days: int | None = None,
+    multivariate: bool = True,
+    seasonality: bool = True,
+    slicing_exprs: Sequence[str] | None = None,
+    score_column: str | None = None,
+    label_column: str | None = None,
+    label_delay: timedelta | int | None = None,
+    higher_is_better: bool = True,
     drift_metrics: Any = None,
     profile_metrics: Any = None,
     monitor_slice: Any = None,
@@ -76,15 +84,34 @@ def investigate(
     ``lookback``: how long before a drift onset an upstream change still explains it
     (``lookback_days`` is its older spelling). ``thresholds``: as for
     :func:`~mlobs_notebook.drift.compute_drift`, ``"learned"`` included (learned from the training
-    data's own windows, which then need the time column). ``drift_metrics``: a Databricks monitor's
-    ``{table}_drift_metrics`` export (Delta or parquet) read as the drift, with nothing recomputed
-    and no table data read; ``profile_metrics``: its InferenceLog ``{table}_profile_metrics``,
-    read as the metric series (``metric`` names the column) in place of MLflow evaluation runs;
-    ``monitor_slice``: ``"key=value"`` of a monitor slice (default: the whole table). See
-    :mod:`mlobs_notebook.investigation.monitor`. Raises :class:`~mlobs_notebook.errors.InputError`
+    data's own windows, which then need the time column).
+
+    From a Databricks monitor: ``drift_metrics`` is its ``{table}_drift_metrics`` export (Delta
+    or parquet) read as the drift, with nothing recomputed and no table data read (the signals
+    beyond per-feature drift then need the data and are skipped); ``profile_metrics`` its
+    InferenceLog ``{table}_profile_metrics``, read as the metric series (``metric`` names the
+    column) in place of MLflow evaluation runs; ``monitor_slice``: ``"key=value"`` of a monitor
+    slice (default: the whole table). See :mod:`mlobs_notebook.investigation.monitor`.
+
+    Beyond per-feature drift: ``multivariate`` scores the joint distribution per window (a domain
+    classifier and PCA reconstruction error, ``drift.multivariate``), which catches a column
+    shuffled by a wrong join while every marginal holds. ``seasonality`` compares each day with
+    the baseline's same weekday when the training data has a weekly pattern
+    (``drift.seasonal``). Drifted features are cut into slices (``drift.slices``): the values of
+    the categorical columns in both frames, plus ``slicing_exprs`` (Databricks' form: a column
+    name, or a SQL predicate such as ``"device = 'web'"``). ``score_column`` names the model's
+    score in the current data: the metric is then estimated per window from the scores before
+    labels arrive (confidence-based, as NannyML's CBPE: ``correlate.estimate``), calibrated on
+    the baseline when it holds the scores with ``label_column``. ``label_delay`` (days, or a
+    timedelta; None: unknown, up to 7 days) places a metric drop that no drift explains back at
+    the predictions it judged, where upstream changes are then searched.
+    ``higher_is_better=False`` for losses. Raises :class:`~mlobs_notebook.errors.InputError`
     subclasses naming the model, column or source at fault.
     """
     from mlobs_notebook.drift import compute_drift
+    from mlobs_notebook.drift.seasonal import seasonal_drift
+    from mlobs_notebook.drift.seasonal import weekly_seasonal_columns as seasonal_columns
+    from mlobs_notebook.investigation import signals
     from mlobs_notebook.sources.digests import snapshot_check
     from mlobs_notebook.sources.evaluations import metric_series
     from mlobs_notebook.sources.models import load_production_model, model_inputs, training_datasets
@@ -93,6 +120,7 @@ def investigate(
     step_of = Granularity.parse(granularity)
     if lookback_days is not None:
         lookback = timedelta(days=lookback_days)
+    delay = timedelta(days=label_delay) if isinstance(label_delay, int | float) else label_delay
     clock = _Clock(progress)
     notes: list[str] = []
 
@@ -102,6 +130,10 @@ def investigate(
     training = next((d for d in datasets if d.context == "training"), datasets[0])
     clock.step("model", 0.1)
 
+    slice_cols: list[str] = []
+    base_w = cur_w = None
+    seasonal: tuple[str, ...] = ()
+    joint = mv = None
     if drift_metrics is not None:
         from mlobs_notebook.investigation.monitor import monitored_drift
 
@@ -109,7 +141,10 @@ def investigate(
                                 exclude=exclude, thresholds=thresholds, profile_metrics=profile_metrics, slice=monitor_slice)
         check, trained_until, report, features = None, None, found.report, found.features
         current_source, current_range, step_of = found.source, found.current_range, report.granularity or step_of
+        zone = report.zone
         notes += found.notes
+        notes.append("drift read from a monitor table: joint drift, slices, seasonality and estimated performance "
+                     "need the data and were not computed")
     else:
         check = snapshot_check(training) if _small(training) else None
         if check is None:
@@ -139,7 +174,9 @@ def investigate(
             baseline, current_frame, time_column, columns, model_inputs(record), exclude
         )
         notes += feature_notes
-        current_data = current_frame.select(*features, time_column).collect()
+        slice_cols = signals.slice_columns(baseline, current_frame, time_column, slicing_exprs)
+        extra = [c for c in (*slice_cols, *([score_column] if score_column else [])) if c not in (*features, time_column)]
+        current_data = current_frame.select(*features, time_column, *dict.fromkeys(extra)).collect()
         if current_data.height == 0:
             raise InputError(
                 f"no current rows in {current_source} for the time range "
@@ -153,11 +190,26 @@ def investigate(
         kept = [f for f in features if f in baseline_columns] + ([time_column] if time_column in baseline_columns else [])
         report = compute_drift(
             baseline.select(*kept),
-            current_data, time_column=time_column, granularity=step_of, thresholds=thresholds,
-            time_format=time_format,
+            current_data.select(*features, time_column), time_column=time_column, granularity=step_of,
+            thresholds=thresholds, time_format=time_format,
         )
-    zone = report.zone
-    clock.step("drift", 0.6)
+        zone = report.zone
+        base_w = signals.with_windows(baseline.collect(), time_column if time_column in baseline_columns else None,
+                                      step_of, time_format, zone)
+        cur_w = signals.with_windows(current_data, time_column, step_of, time_format, zone)
+        seasonal = seasonal_columns(base_w, features, step_of) if seasonality and time_column in baseline_columns else ()
+        if seasonal:
+            report = seasonal_drift(base_w.select(*[f for f in features if f in baseline_columns], time_column, "window_start"),
+                                    cur_w.select(*features, time_column, "window_start"), time_column, step_of, report,
+                                    thresholds=thresholds, time_format=time_format)
+            notes.append(f"weekly seasonality in the training data ({', '.join(seasonal)}): each day is compared with "
+                         "the baseline's rows of the same weekday")
+        clock.step("drift", 0.55)
+        joint = mv = None
+        if multivariate:
+            mv, joint = signals.joint_drift(base_w, cur_w, features, persistence)
+            notes += list(mv.notes)
+        clock.step("multivariate", 0.62)
 
     if profile_metrics is not None:
         from mlobs_notebook.investigation.monitor import monitored_metric
@@ -174,17 +226,31 @@ def investigate(
     series = align_metric(points, step_of, zone)
     drifts = drift_series(report)
     onsets = tuple(drift_onsets(drifts, persistence))
-    drop = metric_drop(series, metric, baseline_value=baseline_value, persistence=persistence)
+    drop = metric_drop(series, metric, baseline_value=baseline_value, persistence=persistence,
+                       higher_is_better=higher_is_better)
+    est = signals.Estimate()
+    if score_column and cur_w is not None and base_w is not None:
+        est = signals.estimate(cur_w, base_w, score_column, label_column, metric, persistence, higher_is_better)
+        notes += est.notes
+    slice_findings, slice_sentences = (
+        signals.slices_of(base_w, cur_w, [o for o in onsets if o.onset is not None], slice_cols, slicing_exprs)
+        if base_w is not None and cur_w is not None else ({}, {})
+    )
     correlations = {
         o.feature: lagged_correlation(drifts.filter(pl.col("feature") == o.feature), series, step_of, max_lag=max_lag)
         for o in onsets if o.onset is not None
     }
     clock.step("correlate", 0.7)
 
-    evidence = None
+    leaned = [f for f, _ in mv.leaned_on] if mv is not None and joint is not None and joint.onset is not None else []
+    drifted_names = {o.feature for o in onsets if o.onset is not None}
+    searched = [*onsets, *(replace(joint, feature=f) for f in leaned if f not in drifted_names and joint is not None)]
+    evidence = timing = None
     if lineage is not None:
-        evidence = lineage_evidence(lineage, lineage_dataset, training.source.uri, onsets, step_of, lookback)
+        evidence = lineage_evidence(lineage, lineage_dataset, training.source.uri, searched, step_of, lookback)
         notes += evidence.notes
+        if drop.onset is not None:  # read by the diagnosis when nothing drifted before the drop
+            timing = timing_evidence(evidence, features, timing_window(drop.onset, step_of, delay, lookback))
     else:
         notes.append("no lineage given: upstream changes were not searched")
     clock.step("lineage", 0.9)
@@ -193,6 +259,8 @@ def investigate(
         onsets, drop, evidence.changes if evidence else {}, granularity=step_of, lookback=lookback,
         unconnected=evidence.unconnected if evidence else (),
         lineage_searched=evidence is not None and evidence.target is not None,
+        joint=joint, leaned_on=leaned, timing_changes=timing, label_delay=delay, slices=slice_sentences,
+        estimate=est.drop,
     )
     clock.step("diagnose", 1.0)
     return Investigation(
@@ -202,7 +270,8 @@ def investigate(
         metric=series, onsets=onsets, drop=drop, correlations=correlations,
         lineage_dataset=_target(evidence), upstream=evidence.upstream if evidence else {},
         diagnosis=diagnosis, notes=tuple(notes), zone=zone, timings=clock.timings,
-        lineage=evidence.graph if evidence else None,
+        lineage=evidence.graph if evidence else None, multivariate=mv, slices=slice_findings,
+        estimated_metric=est.series, estimated_drop=est.drop, seasonal=seasonal, label_delay=delay,
     )
 
 

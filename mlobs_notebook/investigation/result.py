@@ -20,6 +20,8 @@ from mlobs_notebook.times import Granularity
 
 if TYPE_CHECKING:
     from mlobs_notebook.drift import DriftReport
+    from mlobs_notebook.drift.multivariate import MultivariateDrift
+    from mlobs_notebook.drift.slices import SliceFinding
     from mlobs_notebook.lineage import LineageGraph, Upstream
 
 __all__ = ["Investigation"]
@@ -32,7 +34,12 @@ class Investigation:
     Times are aware: ``current_range`` and ``trained_until`` in UTC, drift windows and onsets in
     the data's zone (``zone``). ``metric`` is the metric per window (``window_start``, ``value``,
     ``run_id``, ``points``); ``correlations`` the lagged correlation per drifted feature, lags
-    counted in windows of ``granularity``.
+    counted in windows of ``granularity``. ``multivariate``: the joint distribution's drift per
+    window (None when not computed); ``slices``: per drifted feature, its drift in each slice;
+    ``estimated_metric``/``estimated_drop``: the metric estimated from the scores per window
+    (``window_start``, ``value``, ``rows``) and its drop (None without a score column);
+    ``seasonal``: features with a weekly pattern in the training data (then each day is compared
+    with the baseline's same weekday); ``label_delay``: as given.
     """
 
     model: ModelVersionRecord
@@ -57,6 +64,12 @@ class Investigation:
     zone: str = "UTC"
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     lineage: LineageGraph | None = field(default=None, compare=False, repr=False)
+    multivariate: MultivariateDrift | None = field(default=None, compare=False, repr=False)
+    slices: dict[str, tuple[SliceFinding, ...]] = field(default_factory=dict, compare=False, repr=False)
+    estimated_metric: pl.DataFrame | None = field(default=None, compare=False, repr=False)
+    estimated_drop: MetricDrop | None = None
+    seasonal: tuple[str, ...] = ()
+    label_delay: timedelta | None = None
 
     @property
     def verdict(self) -> str:
@@ -68,8 +81,38 @@ class Investigation:
 
     @property
     def first_onset(self) -> datetime | None:
-        """The earliest drift onset among the drifted features, or None."""
-        return next((o.onset for o in self.diagnosis.drifted if o.onset is not None), None)
+        """The earliest drift onset among the drifted features; when no feature drifted on its
+        own, the joint distribution's (multivariate) onset; else None."""
+        first = next((o.onset for o in self.diagnosis.drifted if o.onset is not None), None)
+        joint = self.diagnosis.joint
+        if first is None and joint is not None and self.diagnosis.leaned_on:
+            return joint.onset
+        return first
+
+    @property
+    def secondary(self) -> str | None:
+        """The secondary cause's verdict, if the diagnosis names one."""
+        cause = self.diagnosis.secondary
+        return cause.verdict if cause is not None else None
+
+    @property
+    def lead_time_estimated(self) -> timedelta | None:
+        """From the first drift onset to the drop of the metric estimated from the scores."""
+        onset = self.estimated_drop.onset if self.estimated_drop is not None else None
+        return lead_time(self.first_onset, onset)
+
+    @property
+    def lead_days_estimated(self) -> float | None:
+        lead = self.lead_time_estimated
+        return None if lead is None else round(lead.total_seconds() / 86400, 4)
+
+    @property
+    def label_lag_days(self) -> float | None:
+        """How much earlier the estimate fell than the realized metric (days): the time gained
+        by not waiting for labels."""
+        if self.estimated_drop is None or self.estimated_drop.onset is None or self.drop.onset is None:
+            return None
+        return round(lead_time(self.estimated_drop.onset, self.drop.onset).total_seconds() / 86400, 4)  # type: ignore[union-attr]
 
     @property
     def lead_time(self) -> timedelta | None:
@@ -120,5 +163,6 @@ class Investigation:
         return (
             f"Investigation(verdict={self.verdict!r}, model={self.model.name}@v{self.model.version}, "
             f"drifted={[o.feature for o in self.drifted_features]}, "
-            f"suspects={[s.job for s in self.diagnosis.suspects]})"
+            f"suspects={[s.job for s in self.diagnosis.suspects]}"
+            + (f", secondary={self.secondary!r}" if self.secondary else "") + ")"
         )

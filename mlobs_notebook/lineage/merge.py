@@ -356,6 +356,7 @@ class Merger:
             definition=make(
                 JobDefinition,
                 sql=_str(_dict(jf.get("sql")).get("query")),
+                sql_dialect=_str(_dict(jf.get("sql")).get("dialect")),
                 source_code=_str(_dict(jf.get("sourceCode")).get("sourceCode")),
                 source_code_language=_str(_dict(jf.get("sourceCode")).get("language")),
                 source_code_location=loc_text or None,

@@ -174,6 +174,7 @@ class JobDefinition:
     """What a job ran: the parts whose change between runs we report."""
 
     sql: str | None = None
+    sql_dialect: str | None = None
     source_code: str | None = None
     source_code_language: str | None = None
     source_code_location: str | None = None
@@ -325,7 +326,15 @@ class Upstream:
 
 @dataclass(frozen=True)
 class Change:
-    """An event on the upstream path that could explain a change of the target."""
+    """An event on the upstream path that could explain a change of the target.
+
+    A ``job_definition`` change says whether it is ``semantic`` (False: only layout and comments
+    changed; None: not SQL, so not judged) and which ``aspects`` it touched (``join key``,
+    ``filter``, ``projection`` ... see ``lineage.sql``); ``changed_columns`` are the output
+    columns a projection-only change touched. A ``failure`` in a run of failures names the first
+    failed run of the streak (``streak_start``, ``streak_since``) and how many runs failed in a
+    row up to this one (``streak_runs``).
+    """
 
     job: JobRef
     run_id: str
@@ -337,6 +346,12 @@ class Change:
     distance: int
     via_column_lineage: bool
     diff: str | None = None
+    semantic: bool | None = None
+    aspects: tuple[str, ...] = ()
+    changed_columns: tuple[str, ...] = ()
+    streak_start: str | None = None
+    streak_since: datetime | None = None
+    streak_runs: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -352,6 +367,12 @@ class Change:
             "distance": self.distance,
             "via_column_lineage": self.via_column_lineage,
             "diff": self.diff,
+            "semantic": self.semantic,
+            "aspects": list(self.aspects),
+            "changed_columns": list(self.changed_columns),
+            "streak_start": self.streak_start,
+            "streak_since": self.streak_since.isoformat() if self.streak_since else None,
+            "streak_runs": self.streak_runs,
         }
 
 

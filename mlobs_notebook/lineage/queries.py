@@ -27,12 +27,14 @@ from mlobs_notebook.lineage.model import (
     DatasetRef,
     DatasetVersion,
     Edge,
+    JobDefinition,
     JobRef,
     Node,
     Upstream,
     flatten_fields,
     node_id,
 )
+from mlobs_notebook.lineage.sql import compare_sql
 from mlobs_notebook.times import range_bound
 
 VOLUME_HISTORY = 14  # prior writes that define a dataset's usual row count
@@ -219,32 +221,7 @@ def changes(
         via = job in w.cl_jobs
         outs = w.job_outputs.get(job, set())
         cols = tuple(sorted({f for d in outs for f in path_cols.get(d, ())})) if column else ()
-        previous = None
-        for run_id in lg.jobs[job].run_ids:
-            run = lg.runs[run_id]
-            definition = run.definition
-            if not in_range(run.event_time):
-                if not definition.is_empty():
-                    previous = definition
-                continue
-            touched = tuple(sorted(d.ref for d in run.outputs if d.ref in outs)) or tuple(sorted(outs))
-            if run.failed:
-                what = "failed" if run.state == "FAIL" else "was aborted"
-                msg = f": {run.error_message}" if run.error_message else ""
-                found.append(Change(job, run_id, run.event_time, "failure", f"run {what}{msg}",
-                                    touched, cols, dist, via))  # fmt: skip
-            if not definition.is_empty():
-                if previous is not None and previous != definition:
-                    diff = "".join(difflib.unified_diff(
-                        (previous.text() + "\n").splitlines(keepends=True), (definition.text() + "\n").splitlines(keepends=True),
-                        fromfile=f"{job.name} (previous run)", tofile=f"{job.name} (run {run_id})",
-                    ))  # fmt: skip
-                    parts = [p for p in ("sql", "source_code", "source_code_location", "settings", "version")
-                             if getattr(previous, p) != getattr(definition, p)]  # fmt: skip
-                    found.append(Change(job, run_id, run.event_time, "job_definition",
-                                        f"job definition changed ({', '.join(parts)}) against the previous run",
-                                        touched, cols, dist, via, diff))  # fmt: skip
-                previous = definition
+        found += _job_changes(lg, job, in_range, touched_of=outs, cols=cols, dist=dist, via=via, column=column)
     for ds in w.datasets:
         versions = lg.datasets[ds].versions if ds in lg.datasets else ()
         for kind_changes in (_schema_changes, _volume_changes):
@@ -259,6 +236,75 @@ def changes(
                                     w.jobs[v.job], v.job in w.cl_jobs))  # fmt: skip
     found.sort(key=lambda c: (c.event_time, c.distance, c.kind, c.run_id))
     return found
+
+
+def _job_changes(
+    lg: LineageIndex, job: JobRef, in_range: Any, *, touched_of: set[DatasetRef], cols: tuple[str, ...],
+    dist: int, via: bool, column: str | None,
+) -> list[Change]:
+    """A job's failures and definition changes in range. A failure names the first run of its
+    streak of failures (runs that failed one after another, with no run completing between); a
+    definition change is compared as SQL (``lineage.sql``), and a change of projections only is
+    dropped when none of them is a column on the path of ``column``."""
+    found: list[Change] = []
+    previous = None
+    streak: tuple[str, datetime] | None = None
+    streak_runs = 0
+    for run_id in lg.jobs[job].run_ids:
+        run = lg.runs[run_id]
+        definition = run.definition
+        if run.failed:
+            streak = streak or (run_id, run.event_time)
+            streak_runs += 1
+        elif run.state == "COMPLETE":
+            streak, streak_runs = None, 0
+        if not in_range(run.event_time):
+            if not definition.is_empty():
+                previous = definition
+            continue
+        touched = tuple(sorted(d.ref for d in run.outputs if d.ref in touched_of)) or tuple(sorted(touched_of))
+        if run.failed and streak is not None:
+            what = "failed" if run.state == "FAIL" else "was aborted"
+            msg = f": {run.error_message}" if run.error_message else ""
+            since = "" if streak_runs < 2 else (
+                f"; the job has failed on every run since run {streak[0]} at {streak[1]:%Y-%m-%d %H:%M} UTC "
+                f"({streak_runs} runs in a row)")
+            found.append(Change(job, run_id, run.event_time, "failure", f"run {what}{msg}{since}", touched, cols,
+                                dist, via, streak_start=streak[0], streak_since=streak[1], streak_runs=streak_runs))
+        if not definition.is_empty():
+            if previous is not None and previous != definition:
+                change = _definition_change(job, run_id, run.event_time, previous, definition, touched, cols, dist, via)
+                away = column and cols and change is not None and change.changed_columns and not set(change.changed_columns) & set(cols)
+                if change is not None and not away:
+                    found.append(change)
+            previous = definition
+    return found
+
+
+def _definition_change(
+    job: JobRef, run_id: str, when: datetime, previous: JobDefinition, definition: JobDefinition,
+    touched: tuple[DatasetRef, ...], cols: tuple[str, ...], dist: int, via: bool,
+) -> Change | None:
+    parts = [p for p in ("sql", "source_code", "source_code_location", "settings", "version")
+             if getattr(previous, p) != getattr(definition, p)]  # fmt: skip
+    if not parts:
+        return None  # the same definition, only the dialect's name recorded differently
+    semantic: bool | None = None
+    aspects: tuple[str, ...] = ()
+    columns: tuple[str, ...] = ()
+    how = f"({', '.join(parts)})"
+    if parts == ["sql"] and previous.sql and definition.sql:
+        compared = compare_sql(previous.sql, definition.sql, definition.sql_dialect or previous.sql_dialect)
+        semantic, aspects, columns = compared.semantic, compared.aspects, compared.columns
+        how = compared.describe()
+    elif "sql" not in parts:
+        semantic = True  # code, its location or its version: not judged as SQL, taken as real
+    diff = "".join(difflib.unified_diff(
+        (previous.text() + "\n").splitlines(keepends=True), (definition.text() + "\n").splitlines(keepends=True),
+        fromfile=f"{job.name} (previous run)", tofile=f"{job.name} (run {run_id})",
+    ))  # fmt: skip
+    return Change(job, run_id, when, "job_definition", f"job definition changed {how} against the previous run",
+                  touched, cols, dist, via, diff, semantic=semantic, aspects=aspects, changed_columns=columns)
 
 
 def _good(v: DatasetVersion) -> bool:

@@ -16,7 +16,8 @@ from mlobs_notebook.times import human
 if TYPE_CHECKING:
     from mlobs_notebook.investigation import Investigation
 
-__all__ = ["STAT_KEYS", "TOP_FEATURES", "at_onset", "investigation_dict", "iso", "timeline_rows"]
+__all__ = ["STAT_KEYS", "TOP_FEATURES", "at_onset", "cause_lines", "investigation_dict", "iso", "signal_rows",
+           "timeline_rows"]
 
 TOP_FEATURES = 3
 STAT_KEYS = ("population_stability_index", "js_distance", "ks_statistic", "wasserstein_distance",
@@ -61,6 +62,8 @@ def investigation_dict(inv: Investigation) -> dict[str, Any]:
     check = inv.snapshot_check
     return {
         "verdict": d.verdict,
+        "confidence": d.confidence,
+        "causes": [c.to_dict() for c in d.causes],
         "model": {
             "name": inv.model.name,
             "version": inv.model.version,
@@ -102,6 +105,14 @@ def investigation_dict(inv: Investigation) -> dict[str, Any]:
         },
         "lead_days": inv.lead_days,
         "lead_windows": inv.lead_windows,
+        "lead_days_estimated": inv.lead_days_estimated,
+        "label_lag_days": inv.label_lag_days,
+        "estimated_metric": _estimated(inv),
+        "multivariate": _multivariate(inv),
+        "slices": {f: [x.to_dict() for x in found] for f, found in inv.slices.items()},
+        "seasonal_features": list(inv.seasonal),
+        "timing_window": None if d.timing_window is None else {
+            "start": iso(d.timing_window[0]), "end": iso(d.timing_window[1])},
         "suspect_windows": {
             feature: {"start": iso(lo), "end": iso(hi)} for feature, (lo, hi) in d.suspect_windows.items()
         },
@@ -113,6 +124,68 @@ def investigation_dict(inv: Investigation) -> dict[str, Any]:
         "correlations": {feature: frame.to_dicts() for feature, frame in inv.correlations.items()},
         "notes": list(inv.notes),
     }
+
+
+def _estimated(inv: Investigation) -> dict[str, Any] | None:
+    if inv.estimated_metric is None:
+        return None
+    drop = inv.estimated_drop
+    return {
+        "name": f"estimated {inv.metric_name}",
+        "method": "confidence-based (CBPE)",
+        "reference": None if drop is None else drop.reference,
+        "drop_start": iso(drop.onset) if drop is not None else None,
+        "windows": [{"window_start": iso(r["window_start"]), "value": r["value"], "rows": r["rows"]}
+                    for r in inv.estimated_metric.iter_rows(named=True)],
+    }
+
+
+def _multivariate(inv: Investigation) -> dict[str, Any] | None:
+    mv, d = inv.multivariate, inv.diagnosis
+    if mv is None:
+        return None
+    return {
+        "onset": iso(d.joint.onset) if d.joint is not None else None,
+        "leaned_on": [{"feature": f, "auc_lost": v} for f, v in mv.leaned_on],
+        "auc_threshold": mv.auc_threshold,
+        "components": mv.components,
+        "windows": [
+            {"window_start": iso(r["window_start"]), "classifier_auroc": r["classifier_auroc"],
+             "reconstruction_error": r["reconstruction_error"], "drifted": r["drifted"]}
+            for r in mv.table.iter_rows(named=True)
+        ],
+    }
+
+
+def signal_rows(inv: Investigation) -> list[list[str]]:
+    """(signal, finding) rows for what per-feature drift does not show: the joint distribution,
+    slices carrying a drift, the metric estimated from scores, weekly seasonality."""
+    d, step = inv.diagnosis, inv.granularity
+    rows = []
+    if inv.multivariate is not None:
+        joint = d.joint
+        finding = (f"drifted from {human(joint.onset, step)}, leaning on {', '.join(f for f, _ in inv.multivariate.leaned_on)}"
+                   if joint is not None and joint.onset is not None else "held in every window")
+        rows.append(["joint distribution (domain classifier, PCA reconstruction)", finding])
+    for feature, found in inv.slices.items():
+        rows += [[f"slices of {feature}", f.sentence()] for f in found if f.carries]
+    drop = inv.estimated_drop
+    if inv.estimated_metric is not None:
+        finding = (f"fell from {human(drop.onset, step)}" if drop is not None and drop.onset is not None
+                   else "held" if drop is not None else "not judged (see notes)")
+        rows.append([f"estimated {inv.metric_name} (confidence-based, before labels)", finding])
+    if inv.seasonal:
+        rows.append(["weekly seasonality", f"{', '.join(inv.seasonal)}: each day compared with its weekday"])
+    return rows
+
+
+def cause_lines(inv: Investigation) -> list[str]:
+    """One line per cause: verdict, confidence and what it covers (primary first)."""
+    return [
+        f"{'primary' if i == 0 else 'secondary'}: {c.verdict} (confidence {c.confidence:.1f})"
+        + (f" — {', '.join(c.features)}" if c.features else "")
+        for i, c in enumerate(inv.diagnosis.causes)
+    ]
 
 
 def timeline_rows(inv: Investigation) -> list[list[str]]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from mlobs_notebook import markup
-from mlobs_notebook.postmortem.contents import iso, snapshot_line, timeline_rows
+from mlobs_notebook.postmortem.contents import iso, signal_rows, snapshot_line, timeline_rows
 from mlobs_notebook.postmortem.figures import figures
 from mlobs_notebook.times import human
 
@@ -67,6 +67,7 @@ def to_html(inv: Investigation) -> str:
         summary=Markup(summary_html(inv)),
         timeline=timeline_rows(inv),
         drifted=drifted,
+        signals=signal_rows(inv),
         figures=rendered,
         d=d,
         baseline=baseline,

@@ -6,7 +6,12 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from mlobs_notebook.postmortem.contents import snapshot_line, timeline_rows
+from mlobs_notebook.postmortem.contents import (
+    cause_lines,
+    signal_rows,
+    snapshot_line,
+    timeline_rows,
+)
 from mlobs_notebook.postmortem.figures import svg_names
 from mlobs_notebook.times import human
 
@@ -32,6 +37,8 @@ def to_markdown(inv: Investigation, figures_dir: str | None = None) -> str:
     out = [
         f"# Postmortem: {md_escape(inv.model.name)} version {inv.model.version} — {d.verdict}", "",
         "## Summary", "", f"**Verdict: {d.verdict}**", "",
+        *(f"- {md_escape(line)}" for line in (cause_lines(inv) if len(d.causes) > 1 else [])),
+        *([""] if len(d.causes) > 1 else []),
         *(f"- {md_escape(s)}" for s in d.evidence), "",
         f"**Recommendation:** {md_escape(d.recommendation)}", "",
     ]
@@ -46,6 +53,10 @@ def to_markdown(inv: Investigation, figures_dir: str | None = None) -> str:
         f"{_fmt(o.peak_value)} | {o.drifted_windows} / {o.windows} |"
         for o in d.drifted
     ] or ["| none | | | | |"]
+    signals = signal_rows(inv)
+    if signals:
+        out += ["", "## Beyond one feature at a time", "", "| signal | finding |", "|---|---|"]
+        out += [f"| {md_escape(a)} | {md_escape(b)} |" for a, b in signals]
     if figures_dir:
         out += ["", "## Figures", ""]
         for name, caption in svg_names(inv):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mlobs_notebook.postmortem.contents import snapshot_line
+from mlobs_notebook.postmortem.contents import cause_lines, snapshot_line
 from mlobs_notebook.times import Granularity, human
 
 if TYPE_CHECKING:
@@ -17,7 +17,8 @@ def text_summary(inv: Investigation) -> str:
     """Verdict, model, baseline (with its digest check), evidence, suspects, warnings, advice."""
     d = inv.diagnosis
     lines = [
-        f"Verdict: {d.verdict}",
+        f"Verdict: {d.verdict}" + (f" (confidence {d.confidence:.1f})" if d.confidence is not None else ""),
+        *([f"Causes: {'; '.join(cause_lines(inv))}"] if len(d.causes) > 1 else []),
         f"Model: {inv.model.name} version {inv.model.version} (run {inv.model.run_id})",
         f"Baseline: {inv.dataset.source.uri}",
         f"Digest check: {snapshot_line(inv)}",
@@ -29,7 +30,7 @@ def text_summary(inv: Investigation) -> str:
         lines += ["", "Suspects (most likely first):"]
         lines += [
             f"  {i}. {s.job}  run {s.run_id}  {human(s.event_time, Granularity(1, 'h'))}  "
-            f"({', '.join(s.kinds)}; {', '.join(s.features)})"
+            f"({', '.join(s.kinds)}{': ' + ', '.join(s.aspects) if s.aspects else ''}; {', '.join(s.features)})"
             for i, s in enumerate(d.suspects, 1)
         ]
     if d.warnings:

@@ -143,7 +143,76 @@ def test_one_failed_run_far_from_the_incident_in_every_scenario():
 
 
 def test_unknown_scenario_names_the_known_ones():
-    with pytest.raises(UnknownScenario, match="healthy, model_drift, pipeline_bug"):
+    with pytest.raises(UnknownScenario, match="healthy, join_bug, model_drift, null_flood, pipeline_bug"):
         from mlobs_notebook.demo import get_scenario
 
         get_scenario("pipeline")
+
+
+HARDER = {
+    # scenario: (feature columns it changes from D, jobs whose events change from D, SQL aspects)
+    "join_bug": ({"support_tickets_30d"}, {"churn_features_daily.build_features"}, ("join key",)),
+    "unit_change": ({"user_session_count_7d"}, {"churn_features_daily.sessionize"}, ("projection",)),
+    "null_flood": ({"user_session_count_7d"}, {"churn_features_daily.sessionize"}, ("projection",)),
+    "stale_data": ({"user_session_count_7d", "user_recency_days"}, {"churn_features_daily.ingest_raw_sessions"}, None),
+    "segment_break": ({"user_session_count_7d"}, {"churn_features_daily.sessionize"}, ("join", "filter")),
+    "gradual_drift": ({"monthly_spend", "is_churned"}, set(), None),
+    "drift_without_impact": ({"monthly_spend"}, set(), None),
+    "cosmetic_change": ({"is_churned"}, {"churn_features_daily.build_features"}, ()),
+    "unrelated_change": ({"tenure_days", "is_churned"}, {"billing_daily.aggregate_billing"}, ("projection",)),
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(HARDER))
+def test_harder_scenarios_change_what_they_say_from_the_incident(scenario):
+    from mlobs_notebook.lineage.sql import compare_sql
+
+    columns, jobs, aspects = HARDER[scenario]
+    d = _timeline().incident_day
+    twisted, healthy = _frames(scenario, [d - 1, d + 3]), _frames("healthy", [d - 1, d + 3])
+    assert _changed_columns(twisted[d - 1], healthy[d - 1]) == set()
+    assert _changed_columns(twisted[d + 3], healthy[d + 3]) == columns
+    for day, expected in ((d - 1, set()), (d, jobs)):
+        bug, calm = _events(scenario, day), _events("healthy", day)
+        assert len(bug) == len(calm)
+        assert {x["job"]["name"] for x, y in zip(bug, calm, strict=True) if _diff_paths(x, y)} == expected, day
+    if aspects is not None and jobs:
+        job = next(iter(jobs))
+
+        def sql(day):
+            return next(e["job"]["facets"]["sql"]["query"] for e in _events(scenario, day) if e["job"]["name"] == job)
+
+        found = compare_sql(sql(d - 1), sql(d), "trino")
+        assert found.semantic is bool(aspects) and set(found.aspects) == set(aspects)
+
+
+def test_the_stale_scenario_fails_ingestion_every_day_from_the_incident():
+    d = _timeline().incident_day
+    for day in (d, d + 1, d + 5):
+        failed = [e for e in _events("stale_data", day) if e["eventType"] == "FAIL"]
+        assert [e["job"]["name"] for e in failed] == ["churn_features_daily.ingest_raw_sessions"]
+    stale = _frames("stale_data", [d - 1, d, d + 6])
+    means = [stale[x]["user_session_count_7d"].mean() for x in (d - 1, d, d + 6)]
+    assert means[0] > means[1] > means[2] == 0  # a day of sessions lost each day
+
+
+def test_weekly_seasonality_changes_weekends_in_training_and_after():
+    timeline = _timeline()
+    days = range(0, 14)
+    twisted, healthy = _frames("weekly_seasonality", days), _frames("healthy", days)
+    weekends = [d for d in days if timeline.date_of(d).weekday() >= 5]
+    for d in days:
+        changed = _changed_columns(twisted[d], healthy[d])
+        assert bool(changed) == (d in weekends), d
+    assert timeline.incident_day is not None  # the shared timeline; the scenario itself has none
+    from mlobs_notebook.demo import get_scenario
+
+    assert not get_scenario("weekly_seasonality").incident and get_scenario("drift_without_impact").incident
+
+
+def test_segment_break_zeroes_only_the_free_plans_sessions():
+    d = _timeline().incident_day
+    frame = _frames("segment_break", [d + 1])[d + 1]
+    free = frame.filter(pl.col("plan") == "free")["user_session_count_7d"]
+    paying = frame.filter(pl.col("plan") != "free")["user_session_count_7d"]
+    assert free.max() == 0 and paying.mean() > 3

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
-CELL_TIMEOUT = 600  # seconds per cell; notebook 03 builds three small worlds in one cell
+CELL_TIMEOUT = 600  # seconds per cell; notebooks 03 and 05 build small worlds in one cell
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PLOTLY = "application/vnd.plotly.v1+json"
 FIGURE = '<script type="application/vnd.mlobs.figure+json">'
@@ -33,6 +33,11 @@ EXPECTED = {
     ],
     "03_data_vs_model_drift.ipynb": [
         "data_drift   -> data_drift", "model_drift  -> model_drift", "healthy      -> healthy",
+    ],
+    "05_harder_incidents.ipynb": [
+        "join_bug       -> pipeline_bug", "segment_break  -> pipeline_bug", "('join key',)",
+        "the incident:    in its SQL: join key", "a reformatting:  only cosmetically",
+        "carried by the slice plan = 'free'",
     ],
     "04_ci_gate_and_retraining.ipynb": [
         "no drift, the task succeeds", "check_drift FAILED -> the DAG retrains",
