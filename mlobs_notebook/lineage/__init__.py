@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlobs_notebook.lineage.changes import Change, changes_to_polars
 from mlobs_notebook.lineage.graph import LineageGraph, build_lineage
 from mlobs_notebook.lineage.model import (
-    Change,
     ColumnEdge,
     ColumnRef,
     Dataset,
@@ -33,7 +33,6 @@ from mlobs_notebook.lineage.model import (
     RunLink,
     SchemaField,
     Upstream,
-    changes_to_polars,
     node_id,
 )
 

@@ -16,10 +16,10 @@ import networkx as nx
 
 from mlobs_notebook.errors import LineageParseError, UnknownDataset, UnknownJob
 from mlobs_notebook.lineage import naming, queries
+from mlobs_notebook.lineage.changes import Change
 from mlobs_notebook.lineage.index import LineageIndex
 from mlobs_notebook.lineage.merge import LineageData, Merger
 from mlobs_notebook.lineage.model import (
-    Change,
     Dataset,
     DatasetEvent,
     DatasetRef,

@@ -19,10 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from mlobs_notebook.errors import InputError, UnknownColumn
+from mlobs_notebook.lineage.changes import Change, ChangeKind
 from mlobs_notebook.lineage.index import LineageIndex
 from mlobs_notebook.lineage.model import (
-    Change,
-    ChangeKind,
     ColumnRef,
     DatasetRef,
     DatasetVersion,
