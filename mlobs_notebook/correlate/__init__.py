@@ -6,7 +6,13 @@ window, and its sustained fall), ``lags`` (lead time and lagged correlation, cou
 Every time here is an aware datetime: a window's start in the data's zone.
 """
 
-from mlobs_notebook.correlate.drop import METRIC_SCHEMA, MetricDrop, align_metric, metric_drop
+from mlobs_notebook.correlate.drop import (
+    METRIC_SCHEMA,
+    REFERENCE_POINTS,
+    MetricDrop,
+    align_metric,
+    metric_drop,
+)
 from mlobs_notebook.correlate.lags import LAG_SCHEMA, lagged_correlation, lead_time, lead_windows
 from mlobs_notebook.correlate.onsets import (
     DEFAULT_PERSISTENCE,
@@ -20,6 +26,7 @@ __all__ = [
     "DEFAULT_PERSISTENCE",
     "LAG_SCHEMA",
     "METRIC_SCHEMA",
+    "REFERENCE_POINTS",
     "FeatureOnset",
     "MetricDrop",
     "align_metric",

@@ -1,7 +1,11 @@
-"""From evidence to a verdict: ``pipeline_bug``, ``data_drift``, ``model_drift`` or ``healthy``. Pure.
+"""From evidence to a verdict: ``pipeline_bug``, ``data_drift``, ``model_drift``, ``healthy`` or
+``inconclusive``. Pure.
 
 The rules, in order:
 
+0. The metric series is too thin to read (:mod:`~mlobs_notebook.diagnose.support`: fewer windows
+   than the minimum, many evaluations on one date, no labelled rows): ``inconclusive``, with the
+   reason and the flag that fixes it. Never ``healthy`` over one evaluation.
 1. No sustained metric drop: ``healthy``; features that drifted anyway are listed as warnings.
 2. The metric fell and no feature drifted before it (up to ``slack`` after its onset):
    ``model_drift``: the features look as they did in training, the relation to the label moved.
@@ -19,13 +23,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mlobs_notebook.correlate import FeatureOnset, MetricDrop
+from mlobs_notebook.diagnose.support import Inconclusive, minimum_evaluations
 from mlobs_notebook.diagnose.suspects import Suspect, UpstreamChange, rank_key
 from mlobs_notebook.diagnose.window import DEFAULT_LOOKBACK, suspect_window
 from mlobs_notebook.times import Granularity, aware, human
 
 __all__ = ["DEFAULT_SLACK", "RECOMMENDATIONS", "VERDICTS", "Diagnosis", "diagnose"]
 
-VERDICTS = ("pipeline_bug", "data_drift", "model_drift", "healthy")
+VERDICTS = ("pipeline_bug", "data_drift", "model_drift", "healthy", "inconclusive")
 # A drift that starts up to a day after the metric fell still counts as "before" it: metrics are
 # usually daily, so the drop's window covers the day the drift window opened in.
 DEFAULT_SLACK = timedelta(days=1)
@@ -44,6 +49,10 @@ RECOMMENDATIONS = {
         "changed. Retrain on recent labelled data, or revisit the features."
     ),
     "healthy": "No action needed: {metric} holds at its reference level.",
+    "inconclusive": (
+        "No verdict until the {metric} series can carry one: re-run with {flag}. Meanwhile treat "
+        "any drifted feature as unexplained."
+    ),
 }
 
 
@@ -52,7 +61,8 @@ class Diagnosis:
     """A verdict with its evidence (sentences), the suspects ranked, and where it looked.
 
     ``suspect_windows`` maps each drifted feature considered to the window its upstream
-    changes were searched in (aware); the panels draw those windows.
+    changes were searched in (aware); the panels draw those windows. ``inconclusive`` holds the
+    reason and the flag that fixes it when the verdict is ``inconclusive``.
     """
 
     verdict: str
@@ -63,6 +73,7 @@ class Diagnosis:
     warnings: tuple[str, ...] = ()
     unexplained: tuple[str, ...] = field(default=())  # drifted features with no suspect
     suspect_windows: Mapping[str, tuple[datetime, datetime]] = field(default_factory=dict)
+    inconclusive: Inconclusive | None = None
 
 
 def _fmt(value: float | None, digits: int = 3) -> str:
@@ -79,6 +90,10 @@ def diagnose(
     slack: timedelta = DEFAULT_SLACK,
     unconnected: Sequence[UpstreamChange] = (),
     lineage_searched: bool = True,
+    lineage_note: str | None = None,
+    inconclusive: Inconclusive | None = None,
+    min_evaluations: int | None = None,
+    context: Sequence[str] = (),
     window: timedelta | None = None,
     lookback_days: int | None = None,
     slack_days: int | None = None,
@@ -90,9 +105,15 @@ def diagnose(
     windows' size (``1d`` by default). ``unconnected`` are changes that only dataset-level lineage
     reaches, named in the evidence as ruled out. ``lineage_searched=False`` says no lineage was
     available: drift then still reads as data drift, and the evidence says that a pipeline change
-    could not be ruled out. ``window``, ``lookback_days`` and ``slack_days`` are the older
-    spellings of ``granularity`` (a timedelta of whole hours, days or weeks), ``lookback`` and
-    ``slack``.
+    could not be ruled out, and ``lineage_note`` says why (the lineage held no matching dataset).
+    ``inconclusive``: the metric series is too thin (from
+    :func:`~mlobs_notebook.diagnose.support.thin_evidence`); without one, a drop computed over
+    fewer than ``min_evaluations`` windows (default
+    :func:`~mlobs_notebook.diagnose.support.minimum_evaluations`) is too thin as well.
+    ``context``: sentences about the evidence's sources (where the metric came from, the
+    baseline's snapshot check), placed first in the evidence. ``window``, ``lookback_days`` and
+    ``slack_days`` are the older spellings of ``granularity`` (a timedelta of whole hours, days or
+    weeks), ``lookback`` and ``slack``.
     """
     step = _granularity(granularity, window)
     if lookback_days is not None:
@@ -101,8 +122,23 @@ def diagnose(
         slack = timedelta(days=slack_days)
     drifted = tuple(o for o in onsets if o.onset is not None)
     metric = drop.metric
-    evidence: list[str] = []
+    evidence: list[str] = list(context)
     warnings: list[str] = []
+
+    minimum = minimum_evaluations() if min_evaluations is None else min_evaluations
+    if inconclusive is None and drop.points < minimum:
+        inconclusive = Inconclusive(
+            f"{metric} has a value in {drop.points} window{'s' if drop.points != 1 else ''}, fewer than the "
+            f"{minimum} a verdict needs.", "more evaluations (--date-from, --metric-run, --predictions)")
+    if inconclusive is not None:
+        evidence.append(inconclusive.reason)
+        warnings.extend(
+            f"{o.feature} drifted from {human(o.onset, step)} ({o.drifted_windows} of {o.windows} windows); "
+            f"whether it hurt {metric} cannot be told yet." for o in drifted
+        )
+        return Diagnosis("inconclusive", tuple(evidence),
+                         RECOMMENDATIONS["inconclusive"].format(metric=metric, flag=inconclusive.flag),
+                         drifted=drifted, warnings=tuple(warnings), inconclusive=inconclusive)
 
     if not drop.dropped:
         evidence.append(
@@ -157,8 +193,8 @@ def diagnose(
             )
         else:
             evidence.append(
-                "No lineage was given, so upstream changes were not searched: a pipeline change "
-                "cannot be ruled out."
+                f"{lineage_note or 'No lineage was given'}, so upstream changes were not searched: a "
+                "pipeline change cannot be ruled out."
             )
         evidence.extend(_ruled_out(change) for change in unconnected)
         features = ", ".join(o.feature for o in relevant)

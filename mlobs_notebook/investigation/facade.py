@@ -17,18 +17,27 @@ import polars as pl
 
 from mlobs_notebook.correlate import (
     DEFAULT_PERSISTENCE,
-    align_metric,
     drift_onsets,
     drift_series,
     lagged_correlation,
     metric_drop,
 )
-from mlobs_notebook.diagnose import DEFAULT_LOOKBACK, diagnose
+from mlobs_notebook.diagnose import DEFAULT_LOOKBACK, diagnose, minimum_evaluations, thin_evidence
 from mlobs_notebook.errors import InputError
 from mlobs_notebook.investigation.evidence import LineageEvidence, lineage_evidence
 from mlobs_notebook.investigation.features import choose_features
+from mlobs_notebook.investigation.inputs import (
+    BaselineInput,
+    check_baseline,
+    check_current,
+    recorded_training,
+    resolve_baseline,
+    resolve_current,
+)
+from mlobs_notebook.investigation.metric_inputs import MetricRequest, resolve_metric
 from mlobs_notebook.investigation.result import Investigation
-from mlobs_notebook.records import DatasetRecord, ModelVersionRecord
+from mlobs_notebook.records import MetricSource, ModelVersionRecord
+from mlobs_notebook.sources.evaluations import DEFAULT_EVAL_FILTER
 from mlobs_notebook.times import Granularity, read_time_column, to_utc
 
 __all__ = ["investigate"]
@@ -46,7 +55,7 @@ def investigate(
     granularity: Granularity | str = "1d",
     alias: str = "production",
     tracking_uri: str | None = None,
-    eval_filter: str | None = "tags.env = 'production'",
+    eval_filter: str | None = DEFAULT_EVAL_FILTER,
     columns: Sequence[str] | None = None,
     exclude: Sequence[str] = (),
     lineage_dataset: Any = None,
@@ -60,94 +69,99 @@ def investigate(
     time_format: str | None = None,
     progress: Progress | None = None,
     lookback_days: int | None = None,
+    baseline: Any = None,
+    date_from: str = "start_time",
+    metric_run: str | None = None,
+    predictions: Any = None,
+    prediction_column: str | None = None,
+    label_column: str | None = None,
+    predictions_time_column: str | None = None,
+    threshold: float = 0.5,
+    min_evaluations: int | None = None,
 ) -> Investigation:
     """Investigate a model's production metric: see the module docstring.
 
-    ``model``: a registered name (resolved through ``alias``), a ``models:/`` URI, a run id, or a
-    record from :func:`~mlobs_notebook.load_production_model`. ``current``: a URI
-    (:func:`~mlobs_notebook.load_current`), a frame, or None to read the training table's latest
-    snapshot after the training data ends. ``lineage``: a path or URL for
-    :func:`~mlobs_notebook.load_lineage`, a LineageGraph, or None (no lineage: drift without an
-    upstream explanation reads as data drift, and the evidence says so). ``granularity``: the
-    window size (``1h``, ``1d``, ``1w``, ``1mo``); lags and lead times are counted in it.
-    ``lookback``: how long before a drift onset an upstream change still explains it
-    (``lookback_days`` is its older spelling). Raises :class:`~mlobs_notebook.errors.InputError`
-    subclasses naming the model, column or source at fault.
+    ``model``: a registered name (resolved through ``alias``, which may also name a legacy stage
+    such as ``Production``), a ``models:/`` URI, a run id, or a record from
+    :func:`~mlobs_notebook.load_production_model`. ``baseline``: the training data when the run's
+    recorded dataset cannot be read (a file or folder, ``iceberg://...@<snapshot>``,
+    ``delta:///<path>@<version>``, or a frame; :mod:`~mlobs_notebook.investigation.inputs`).
+    ``current``: a URI, a frame, or None to read the training table as it is now after the
+    training data ends. ``lineage``: a path or URL for :func:`~mlobs_notebook.load_lineage`, a
+    LineageGraph, or None (drift without an upstream explanation then reads as data drift, and
+    the evidence says so). ``granularity``: the window size (``1h``, ``1d``, ``1w``, ``1mo``); lags
+    and lead times are counted in it. ``lookback``: how long before a drift onset an upstream
+    change still explains it (``lookback_days`` is its older spelling).
+
+    The metric series (:mod:`~mlobs_notebook.investigation.metric_inputs`): a predictions log
+    (``predictions``, ``prediction_column``, ``label_column``, dated by ``predictions_time_column``
+    or ``time_column``; ``threshold`` for accuracy, precision, recall and f1), one run's history
+    (``metric_run``), or evaluation runs matching ``eval_filter`` (None or ``""``: no filter; the
+    default filter gives way to the model's own MLflow 3 metrics, then to every run, when it
+    matches nothing), dated by ``date_from`` (``start_time``, ``end_time``, ``metric_timestamp``,
+    ``tags.<name>``, ``params.<name>``; ``step:<date>`` for a history). Fewer windows after the
+    training data than ``min_evaluations`` (default
+    :func:`~mlobs_notebook.diagnose.minimum_evaluations`: 17) give ``inconclusive``.
+
+    Raises :class:`~mlobs_notebook.errors.InputError` subclasses naming the model, column or
+    source at fault, and the flag that gets past it.
     """
     from mlobs_notebook.drift import compute_drift
-    from mlobs_notebook.sources.digests import snapshot_check
-    from mlobs_notebook.sources.evaluations import metric_series
-    from mlobs_notebook.sources.models import load_production_model, model_inputs, training_datasets
-    from mlobs_notebook.sources.tables import load_current, load_snapshot
+    from mlobs_notebook.sources.models import load_production_model, model_inputs
 
     step_of = Granularity.parse(granularity)
     if lookback_days is not None:
         lookback = timedelta(days=lookback_days)
     clock = _Clock(progress)
-    notes: list[str] = []
+    request = MetricRequest(metric, eval_filter, date_from, metric_run, predictions, prediction_column,
+                            label_column, predictions_time_column, threshold)
 
     record = model if isinstance(model, ModelVersionRecord) else load_production_model(
         model, alias=alias, tracking_uri=tracking_uri)
-    datasets = training_datasets(record)
-    training = next((d for d in datasets if d.context == "training"), datasets[0])
+    recorded, why_none = recorded_training(record)
+    check_baseline(record, recorded, why_none, baseline)
+    table = check_current(current, predictions, recorded, baseline is not None, _who(record))
     clock.step("model", 0.1)
 
-    check = snapshot_check(training) if _small(training) else None
-    if check is None:
-        notes.append("the training snapshot's digest was not rechecked (over 1,000,000 rows)")
-    # read once: the drift engine holds the baseline in memory anyway
-    baseline = load_snapshot(training, check_digest=False).collect().lazy()
-    baseline_columns = baseline.collect_schema().names()
+    base = resolve_baseline(record, recorded, why_none, baseline)
+    baseline_columns = base.frame.collect_schema().names()
     clock.step("baseline", 0.25)
 
-    trained_until = _latest_time(baseline, time_column, time_format) if time_column in baseline_columns else None
-    if current is None:
-        source = training.source.at_latest()
-        current_source = source.uri
-        current_frame = load_current(source, time_column, start=start, end=end)
-        if start is None and trained_until is not None:
-            parsed = read_time_column(current_frame, time_column, time_format=time_format)
-            current_frame = current_frame.filter(parsed.expr > trained_until)
-            notes.append(f"current data: {current_source} after the training data ends ({trained_until:%Y-%m-%d %H:%M} UTC)")
-    elif isinstance(current, str):
-        current_source = current
-        current_frame = load_current(current, time_column, start=start, end=end)
-    else:
-        current_source = f"<{type(current).__name__}>"
-        current_frame = _as_lazy(current)
-
+    trained_until = _latest_time(base.frame, time_column, time_format) if time_column in baseline_columns else None
+    cur = resolve_current(current, predictions, table, time_column=time_column, start=start, end=end,
+                          trained_until=trained_until, time_format=time_format)
+    not_features = [*exclude, *(c for c in (prediction_column, label_column) if predictions is not None and c)]
     features, feature_notes = choose_features(
-        baseline, current_frame, time_column, columns, model_inputs(record), exclude
+        base.frame, cur.frame, time_column, columns, model_inputs(record), not_features
     )
-    notes += feature_notes
-    current_data = current_frame.select(*features, time_column).collect()
+    current_data = cur.frame.select(*features, time_column).collect()
     if current_data.height == 0:
         raise InputError(
-            f"no current rows in {current_source} for the time range "
-            f"{start or 'after training'} .. {end or 'now'}: nothing to compare"
+            f"no current rows in {cur.source} for the time range "
+            f"{start or 'after training'} .. {end or 'now'}: nothing to compare. Pass the recent "
+            "feature data with --current (current=)"
         )
     instants = current_data.select(read_time_column(current_data, time_column, time_format=time_format).expr)
     current_range = (_utc(instants[time_column].min()), _utc(instants[time_column].max()))
     clock.step("current", 0.4)
 
     report = compute_drift(
-        baseline.select(*[f for f in features if f in baseline_columns]),
+        base.frame.select(*[f for f in features if f in baseline_columns]),
         current_data, time_column=time_column, granularity=step_of, thresholds=thresholds,
         time_format=time_format,
     )
     zone = report.zone
     clock.step("drift", 0.6)
 
-    points = metric_series(record, metric=metric, filter_string=eval_filter, granularity=None)
-    if points.height == 0:
-        raise InputError(
-            f"no runs with metric {metric!r} matching {eval_filter!r} in the experiment of "
-            f"{record.name or record.run_id}; check --metric and --eval-filter"
-        )
-    series = align_metric(points, step_of, zone)
+    series, source = resolve_metric(record, request, time_column=time_column, granularity=step_of, zone=zone,
+                                    time_format=time_format, current_columns=cur.frame.collect_schema().names())
+    minimum = min_evaluations if min_evaluations is not None else minimum_evaluations(
+        persistence, baseline_value is not None)
+    thin = thin_evidence(series, source, trained_until=trained_until, granularity=step_of, minimum=minimum)
     drifts = drift_series(report)
     onsets = tuple(drift_onsets(drifts, persistence))
-    drop = metric_drop(series, metric, baseline_value=baseline_value, persistence=persistence)
+    drop = metric_drop(series, source.metric, baseline_value=baseline_value, persistence=persistence,
+                       higher_is_better=source.higher_is_better)
     correlations = {
         o.feature: lagged_correlation(drifts.filter(pl.col("feature") == o.feature), series, step_of, max_lag=max_lag)
         for o in onsets if o.onset is not None
@@ -155,8 +169,9 @@ def investigate(
     clock.step("correlate", 0.7)
 
     evidence = None
+    notes = [*record.notes, *base.notes, *cur.notes, *feature_notes, *source.notes]
     if lineage is not None:
-        evidence = lineage_evidence(lineage, lineage_dataset, training.source.uri, onsets, step_of, lookback)
+        evidence = lineage_evidence(lineage, lineage_dataset, base.dataset.source.uri, onsets, step_of, lookback)
         notes += evidence.notes
     else:
         notes.append("no lineage given: upstream changes were not searched")
@@ -166,17 +181,42 @@ def investigate(
         onsets, drop, evidence.changes if evidence else {}, granularity=step_of, lookback=lookback,
         unconnected=evidence.unconnected if evidence else (),
         lineage_searched=evidence is not None and evidence.target is not None,
+        lineage_note=_lineage_note(evidence), inconclusive=thin, min_evaluations=minimum,
+        context=_context(base, source),
     )
     clock.step("diagnose", 1.0)
     return Investigation(
-        model=record, dataset=training, snapshot_check=check, features=features,
-        time_column=time_column, granularity=step_of, current_source=current_source,
-        current_range=current_range, trained_until=trained_until, drift=report, metric_name=metric,
+        model=record, dataset=base.dataset, snapshot_check=base.check, features=features,
+        time_column=time_column, granularity=step_of, current_source=cur.source,
+        current_range=current_range, trained_until=trained_until, drift=report, metric_name=source.metric,
         metric=series, onsets=onsets, drop=drop, correlations=correlations,
         lineage_dataset=_target(evidence), upstream=evidence.upstream if evidence else {},
         diagnosis=diagnosis, notes=tuple(notes), zone=zone, timings=clock.timings,
-        lineage=evidence.graph if evidence else None,
+        lineage=evidence.graph if evidence else None, metric_source=source, baseline_source=base.source,
     )
+
+
+def _context(base: BaselineInput, source: MetricSource) -> list[str]:
+    """The evidence's first sentences: where the metric came from and what the baseline is."""
+    said = [f"The {source.metric} series: {source.description}."]
+    check = base.check
+    if check is not None and check.status == "mismatch":
+        said.append(f"The baseline is not the data MLflow recorded for training: {check.message}")
+    elif check is not None and check.status == "unchecked":
+        said.append(f"The baseline's digest check is {check.status}: {check.message}")
+    said += [f"The baseline: {note}." for note in base.notes if "recorded without" in note or "given with" in note]
+    return said
+
+
+def _lineage_note(evidence: LineageEvidence | None) -> str | None:
+    if evidence is None or evidence.target is not None:
+        return None
+    closest = ", ".join(evidence.closest) or "none"
+    return f"The lineage holds no dataset matching the training source (closest: {closest})"
+
+
+def _who(record: ModelVersionRecord) -> str:
+    return f"{record.name} version {record.version}" if record.name else f"run {record.run_id}"
 
 
 class _Clock:
@@ -199,10 +239,6 @@ def _target(evidence: LineageEvidence | None) -> str | None:
     return str(evidence.target) if evidence is not None and evidence.target is not None else None
 
 
-def _small(record: DatasetRecord) -> bool:
-    return record.num_rows is not None and record.num_rows <= 1_000_000
-
-
 def _utc(value: Any) -> datetime | None:
     return None if value is None else to_utc(value)
 
@@ -210,16 +246,3 @@ def _utc(value: Any) -> datetime | None:
 def _latest_time(frame: pl.LazyFrame, time_column: str, time_format: str | None) -> datetime | None:
     parsed = read_time_column(frame, time_column, time_format=time_format)
     return _utc(frame.select(parsed.expr.max()).collect().item())
-
-
-def _as_lazy(frame: Any) -> pl.LazyFrame:
-    if isinstance(frame, pl.LazyFrame):
-        return frame
-    if isinstance(frame, pl.DataFrame):
-        return frame.lazy()
-    try:
-        return pl.from_pandas(frame).lazy()
-    except Exception as exc:
-        raise InputError(
-            f"current data must be a URI, a polars or pandas frame; got {type(frame).__name__}"
-        ) from exc

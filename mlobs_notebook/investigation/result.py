@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from mlobs_notebook.correlate import FeatureOnset, MetricDrop, lead_time, lead_windows
-from mlobs_notebook.diagnose import Diagnosis
-from mlobs_notebook.records import DatasetRecord, ModelVersionRecord, SnapshotCheck
+from mlobs_notebook.diagnose import Diagnosis, Inconclusive
+from mlobs_notebook.records import DatasetRecord, MetricSource, ModelVersionRecord, SnapshotCheck
 from mlobs_notebook.times import Granularity
 
 if TYPE_CHECKING:
@@ -31,8 +31,10 @@ class Investigation:
 
     Times are aware: ``current_range`` and ``trained_until`` in UTC, drift windows and onsets in
     the data's zone (``zone``). ``metric`` is the metric per window (``window_start``, ``value``,
-    ``run_id``, ``points``); ``correlations`` the lagged correlation per drifted feature, lags
-    counted in windows of ``granularity``.
+    ``run_id``, ``points``; from a predictions log also ``labelled_rows`` and ``rows``), read from
+    ``metric_source``; ``correlations`` the lagged correlation per drifted feature, lags counted
+    in windows of ``granularity``. ``dataset`` is the training dataset MLflow recorded (or one
+    describing the baseline given), ``baseline_source`` what was read, with its version.
     """
 
     model: ModelVersionRecord
@@ -57,6 +59,13 @@ class Investigation:
     zone: str = "UTC"
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     lineage: LineageGraph | None = field(default=None, compare=False, repr=False)
+    metric_source: MetricSource | None = None
+    baseline_source: str | None = None
+
+    @property
+    def inconclusive(self) -> Inconclusive | None:
+        """Why the evidence is too thin for a verdict, and the flag that fixes it (else None)."""
+        return self.diagnosis.inconclusive
 
     @property
     def verdict(self) -> str:

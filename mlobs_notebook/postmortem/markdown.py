@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from mlobs_notebook.postmortem.contents import snapshot_line, timeline_rows
+from mlobs_notebook.postmortem.contents import inconclusive_lines, metric_line, snapshot_line, timeline_rows
 from mlobs_notebook.postmortem.figures import svg_names
 from mlobs_notebook.times import human
 
@@ -32,6 +32,7 @@ def to_markdown(inv: Investigation, figures_dir: str | None = None) -> str:
     out = [
         f"# Postmortem: {md_escape(inv.model.name)} version {inv.model.version} — {d.verdict}", "",
         "## Summary", "", f"**Verdict: {d.verdict}**", "",
+        *(f"**{md_escape(line)}**" + "\n" for line in inconclusive_lines(inv)),
         *(f"- {md_escape(s)}" for s in d.evidence), "",
         f"**Recommendation:** {md_escape(d.recommendation)}", "",
     ]
@@ -61,7 +62,9 @@ def to_markdown(inv: Investigation, figures_dir: str | None = None) -> str:
                 out += ["```diff", s.diff.replace("```", "` ` `"), "```", ""]
     out += ["", "## Baseline", "", f"- training dataset: {md_escape(inv.dataset.name)}",
             f"- source: `{inv.dataset.source.uri}`", f"- digest: {inv.dataset.digest}",
+            f"- read: `{inv.baseline_source or inv.dataset.source.uri}`",
             f"- digest check: {md_escape(snapshot_line(inv))}",
+            "", "## Metric", "", f"- {md_escape(metric_line(inv))}",
             "", "## Notes", "", *(f"- {md_escape(n)}" for n in inv.notes), ""]
     return "\n".join(out)
 

@@ -23,7 +23,8 @@ __all__ = ["STEPS", "InvestigationPanel"]
 
 STEPS = ("model", "training snapshot", "drift", "lineage", "correlation", "verdict")
 
-_VERDICT_COLOUR = {"pipeline_bug": "#b2182b", "data_drift": "#e08214", "model_drift": "#8073ac", "healthy": "#1b7837"}
+_VERDICT_COLOUR = {"pipeline_bug": "#b2182b", "data_drift": "#e08214", "model_drift": "#8073ac", "healthy": "#1b7837",
+                   "inconclusive": "#4d4d4d"}
 
 
 def _esc(value: Any) -> str:
@@ -178,6 +179,7 @@ class InvestigationPanel(Panel):
         colour = _VERDICT_COLOUR.get(d.verdict, "#333")
         parts = [
             f"<h3 style='margin:4px 0'>Verdict: <span style='color:{colour}'>{_esc(d.verdict)}</span></h3>",
+            _why_inconclusive(d),
             "<b>Evidence</b><ol>" + "".join(f"<li>{_esc(e)}</li>" for e in d.evidence) + "</ol>",
             f"<p><b>Recommendation.</b> {_esc(d.recommendation)}</p>",
         ]
@@ -243,3 +245,11 @@ class InvestigationPanel(Panel):
         for child in getattr(view, "children", ()):
             out += self._static_of(child)
         return out
+
+
+def _why_inconclusive(d: Any) -> str:
+    """The reason and the flag that fixes it, for an ``inconclusive`` verdict (else nothing)."""
+    if d.inconclusive is None:
+        return ""
+    return (f"<p><b>Why:</b> {_esc(d.inconclusive.reason)}<br><b>Fix:</b> re-run with "
+            f"<code>{_esc(d.inconclusive.flag)}</code></p>")
