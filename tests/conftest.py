@@ -28,6 +28,16 @@ def shared_path(*parts: str) -> Path:
 
 
 @pytest.fixture(scope="session")
+def empty_store(tmp_path_factory):
+    """An empty sqlite MLflow store, its schema created once (~9 s); copy it, never write to it."""
+    from mlflow.tracking import MlflowClient
+
+    path = tmp_path_factory.mktemp("empty-store") / "mlflow.db"
+    MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture(scope="session")
 def demo_world(tmp_path_factory):
     from mlobs_notebook.demo import build_world
 

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -237,7 +238,10 @@ def lazy_frame(frame: Any, what: str) -> pl.LazyFrame:
     if isinstance(frame, pl.DataFrame):
         return frame.lazy()
     try:
-        return pl.from_pandas(frame).lazy()
+        with warnings.catch_warnings():
+            # pandas 3 deprecates what polars reads of a zone-aware column; nothing for a user to do
+            warnings.filterwarnings("ignore", message=".*Series.values returning an ndarray that drops timezone")
+            return pl.from_pandas(frame).lazy()
     except Exception as exc:
         raise InputError(
             f"{what} data must be a URI, a polars or pandas frame; got {type(frame).__name__}"

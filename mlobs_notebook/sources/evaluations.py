@@ -106,7 +106,7 @@ def evaluation_points(
             if when is not None:
                 rows.append((when, float(run.data.metrics[name]), run.info.run_id, int(run.info.start_time or 0)))
         points = pl.DataFrame(rows, schema=POINTS_SCHEMA, orient="row").sort("time", "step", "run_id")
-        hint, flag = _date_hint(scored, date_from, points)
+        hint, flag = _date_hint(scored, name, date_from, points)
         if hint is None and 0 < len(scored) <= _HISTORY_PROBES:
             hint, flag = _history_hint(client, scored, name)
     where = f"experiment {experiment!r}" if experiment else f"the experiment of {_who(record)}"
@@ -292,13 +292,20 @@ def _run_time(run: Any, metric: str, date_from: str) -> datetime | None:
     return to_utc(raw, f"run {run.info.run_id}: {date_from}") if raw is not None else None
 
 
-def _date_hint(runs: Sequence[Any], date_from: str, points: pl.DataFrame) -> tuple[str | None, str | None]:
-    """A tag or param that holds a date and spreads the runs over more days than ``date_from``
-    does (a backfill's runs all start "now"), as a sentence naming ``--date-from``."""
+def _date_hint(runs: Sequence[Any], metric: str, date_from: str, points: pl.DataFrame) -> tuple[str | None, str | None]:
+    """A time that spreads the runs over more days than ``date_from`` does (a backfill's runs all
+    start "now"): the metric's own timestamps, or a tag or param holding a date; as a sentence
+    naming ``--date-from``."""
     if len(runs) < 2:
         return None, None
     now_days = points["time"].dt.date().n_unique() if points.height else 0
     best: tuple[int, str, list[datetime]] | None = None
+    if date_from != "metric_timestamp":
+        stamps = [_run_time(r, metric, "metric_timestamp") for r in runs]
+        dates = [d for d in stamps if d is not None]
+        spread = len({d.date() for d in dates})
+        if spread > max(now_days, 1):
+            best = (spread, "metric_timestamp", dates)
     for kind in ("tags", "params"):
         keys = {k for r in runs for k in getattr(r.data, kind) if not k.startswith("mlflow.")}
         for key in sorted(keys):
