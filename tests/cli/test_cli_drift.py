@@ -91,3 +91,27 @@ def test_the_cli_reads_parquet_and_csv_and_names_a_missing_file(files: tuple[Pat
     missing = tmp_path / "none.parquet"
     assert main(["drift", "--baseline", str(missing), "--current", str(csv)]) == 2
     assert str(missing) in capsys.readouterr().err
+
+
+def test_id_columns_are_left_out_by_the_rule_investigate_uses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mlobs_notebook.investigation.features import is_id_column
+
+    baseline, current = tmp_path / "b.parquet", tmp_path / "c.parquet"
+    for path, seed, offset in ((baseline, 1, 0), (current, 2, 10_000)):
+        frame = _frame(seed, 0.0)
+        # new rows always bring new ids: compared as features they would always "drift"
+        frame.with_columns(
+            pl.int_range(offset, offset + frame.height).alias("user_id"),
+            pl.int_range(offset, offset + frame.height).alias("ID"),
+            pl.lit(1).alias("paid"),  # ends in "id" but is no id column
+        ).write_parquet(path)
+    assert main(["drift", "--baseline", str(baseline), "--current", str(current), "--time-column", "ts",
+                 "--granularity", "1d"]) == 0
+    captured = capsys.readouterr()
+    names = {r["column_name"] for r in json.loads(captured.out)["rows"]}
+    assert names == {"amount", "channel", "paid"}
+    assert names == {c for c in ("amount", "channel", "paid", "user_id", "ID") if not is_id_column(c)}
+    assert "id column(s) left out: user_id, ID" in captured.err
+    assert main(["drift", "--baseline", str(baseline), "--current", str(current), "--columns", "user_id,amount"]) == 0
+    named = {r["column_name"] for r in json.loads(capsys.readouterr().out)["rows"]}
+    assert named == {"user_id", "amount"}
