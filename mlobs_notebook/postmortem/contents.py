@@ -140,7 +140,7 @@ def timeline_rows(inv: Investigation) -> list[list[str]]:
 def metric_line(inv: Investigation) -> str:
     """Where the metric series came from, as one sentence."""
     source = inv.metric_source
-    return f"{inv.metric_name}: " + (source.description if source is not None else "evaluation runs")
+    return source.description if source is not None else f"{inv.metric_name} from evaluation runs"
 
 
 def inconclusive_lines(inv: Investigation) -> list[str]:
