@@ -150,11 +150,10 @@ def log_model_metrics(store: Store, aucs: list[tuple[str, float]], metric: str =
 
 def log_monitoring_history(store: Store, aucs: list[tuple[str, float]], *, stamped: bool = True) -> str:
     """One long-running monitoring run logging the metric as daily steps."""
-    with fluent(store) as mlflow:
-        with mlflow.start_run(run_name="production-monitoring", tags={"env": "production"}) as run:
-            for step, (day, value) in enumerate(aucs):
-                ms = int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp() * 1000) if stamped else None
-                mlflow.log_metric("auc", value, step=step, timestamp=ms)
+    with fluent(store) as mlflow, mlflow.start_run(run_name="production-monitoring", tags={"env": "production"}) as run:
+        for step, (day, value) in enumerate(aucs):
+            ms = int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp() * 1000) if stamped else None
+            mlflow.log_metric("auc", value, step=step, timestamp=ms)
     return str(run.info.run_id)
 
 

@@ -231,7 +231,7 @@ def write_predictions_log(path, model, frames: list[pl.DataFrame], label_delay: 
     import os
 
     scores = model.predict_proba(feature_matrix(pl.concat(frames)))[:, 1]
-    last = max(frame[TIME_COLUMN].max() for frame in frames)
+    last: datetime = max(frame[TIME_COLUMN].max() for frame in frames)  # type: ignore[type-var, assignment]
     log = pl.concat(frames).with_columns(pl.Series(PREDICTION, scores))
     arrived = pl.col(TIME_COLUMN) < last.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=label_delay - 1)
     log = log.with_columns(pl.when(arrived).then(pl.col(LABEL)).otherwise(None).alias(LABEL))

@@ -90,7 +90,8 @@ def check_current(
         except SourceUnreadable:
             found = ref  # unreadable now: reading it names the way past
         if found.kind == "code":
-            why = f"MLflow recorded a 'code' source for dataset {recorded.name!r}: no location to read newer data from"
+            name = recorded.name if recorded is not None else "?"
+            why = f"MLflow recorded a 'code' source for dataset {name!r}: no location to read newer data from"
         elif _single_file(found):
             why = f"the training data is the single file {ref.uri}, which holds no data newer than training"
         else:

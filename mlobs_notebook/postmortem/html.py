@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from mlobs_notebook import markup
-from mlobs_notebook.postmortem.contents import inconclusive_lines, iso, metric_line, snapshot_line, timeline_rows
+from mlobs_notebook.postmortem.contents import (
+    inconclusive_lines,
+    iso,
+    metric_line,
+    snapshot_line,
+    timeline_rows,
+)
 from mlobs_notebook.postmortem.figures import figures
 from mlobs_notebook.times import human
 

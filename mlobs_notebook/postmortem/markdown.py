@@ -6,7 +6,12 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING, Any
 
-from mlobs_notebook.postmortem.contents import inconclusive_lines, metric_line, snapshot_line, timeline_rows
+from mlobs_notebook.postmortem.contents import (
+    inconclusive_lines,
+    metric_line,
+    snapshot_line,
+    timeline_rows,
+)
 from mlobs_notebook.postmortem.figures import svg_names
 from mlobs_notebook.times import human
 

@@ -36,7 +36,8 @@ __all__ = ["DEFAULT_EVAL_FILTER", "evaluation_points", "history_points", "metric
 DEFAULT_EVAL_FILTER = "tags.env = 'production'"
 PAGE_SIZE = 1000
 # one metric point per run (or per logged value of a run's history), before windows
-POINTS_SCHEMA = {"time": pl.Datetime("us", "UTC"), "value": pl.Float64(), "run_id": pl.String(), "step": pl.Int64()}
+POINTS_SCHEMA: dict[str, pl.DataType] = {
+    "time": pl.Datetime("us", "UTC"), "value": pl.Float64(), "run_id": pl.String(), "step": pl.Int64()}
 _RUN_TIMES = ("start_time", "end_time", "metric_timestamp")
 # a run with a history is looked for only among this few matched runs (one call each)
 _HISTORY_PROBES = 3
@@ -96,7 +97,8 @@ def evaluation_points(
     record = as_record(model, tracking_uri)
     client, uri = connect(tracking_uri or record.tracking_uri)
     with mlflow_errors(uri):
-        experiment_ids = [experiment_id(client, uri, experiment) if experiment else record.experiment_id]
+        found = experiment_id(client, uri, experiment) if experiment else record.experiment_id
+        experiment_ids = [found] if found else []
         runs = [r for r in _search_all(client, experiment_ids, filter_string, metric) if r.info.run_id != record.run_id]
         name = _present(metric, (set(r.data.metrics) for r in runs))
         scored = [r for r in runs if name in r.data.metrics]
@@ -157,9 +159,10 @@ def history_points(
     steps = points["step"].n_unique()
     hint = flag = None
     if step_start is None and days == 1 and steps > 1:
-        first = points["time"].min()
-        hint = (f"its {points.height} values were all logged on {human(first)} (steps {points['step'].min()}.."
-                f"{points['step'].max()}); if each step is one window, date them with --date-from step:<date of step 0>")
+        first: datetime = points["time"].min()  # type: ignore[assignment]
+        lo, hi = points["step"].min(), points["step"].max()
+        hint = (f"its {points.height} values were all logged on {human(first)} (steps {lo!s}..{hi!s}); if each "
+                "step is one window, date them with --date-from step:<date of step 0>")
         flag = "--date-from step:<date of step 0>"
     dated = "its values' timestamps" if step_start is None else f"step, step 0 = {human(step_start)}"
     described = (f"the history of run {run_id} ({run.info.run_name or 'unnamed'}): {points.height} values of "
@@ -213,8 +216,9 @@ def promotion_candidates(
         }
         for run in runs
     ]
-    schema = {"run_id": pl.String, "run_name": pl.String, "value": pl.Float64,
-              "improvement": pl.Float64, "start_time": pl.Datetime("us", "UTC"), "status": pl.String}
+    schema: dict[str, pl.DataType] = {
+        "run_id": pl.String(), "run_name": pl.String(), "value": pl.Float64(), "improvement": pl.Float64(),
+        "start_time": pl.Datetime("us", "UTC"), "status": pl.String()}
     return pl.DataFrame(rows, schema=schema).sort(
         ["improvement", "run_id"], descending=[True, False]
     )

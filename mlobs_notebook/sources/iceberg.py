@@ -192,7 +192,7 @@ def scan_in_append_order(ref: SourceRef) -> pl.LazyFrame | None:
     """
     try:
         table = load_table(ref)
-        entries = pl.from_arrow(
+        entries = pl.DataFrame(
             table.inspect.entries(ref.snapshot_id).select(["status", "sequence_number", "data_file"])
         )
         files = entries.select(

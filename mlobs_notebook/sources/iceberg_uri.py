@@ -4,6 +4,7 @@ catalog settings safe to record beside them. Pure: no pyiceberg, no MLflow."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,6 +61,6 @@ def parse_iceberg_uri(uri: str) -> IcebergRef:
     )
 
 
-def safe_catalog_properties(properties: dict[str, Any] | None) -> dict[str, str]:
+def safe_catalog_properties(properties: Mapping[str, Any] | None) -> dict[str, str]:
     """Keep only the settings that locate a catalog; credentials never reach MLflow."""
     return {k: str(v) for k, v in (properties or {}).items() if k in SAFE_CATALOG_KEYS}

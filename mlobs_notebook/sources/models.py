@@ -330,7 +330,7 @@ def _describe(record: ModelVersionRecord) -> str:
 
 def model_inputs(model: ModelVersionRecord) -> tuple[str, ...] | None:
     """The model's input columns from its logged signature (the MLmodel file, never the pickle)."""
-    if not getattr(model, "logged_model_id", None):
+    if not model.logged_model_id:
         return None
     try:
         import mlflow

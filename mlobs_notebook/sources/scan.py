@@ -143,12 +143,12 @@ def _scan_files(uri: str, path: Path) -> pl.LazyFrame:
         raise SourceUnreadable(
             f"cannot read {uri}: the folder {path} holds no .parquet or .csv files"
         )
-    fmt = _FILE_FORMATS.get(path.suffix.lower())
-    if fmt is None:
+    single = _FILE_FORMATS.get(path.suffix.lower())
+    if single is None:
         raise SourceUnreadable(
             f"cannot read {uri}: {path.name} is neither parquet nor CSV (by its extension)"
         )
-    return _scan_format(uri, fmt, [path])
+    return _scan_format(uri, single, [path])
 
 
 def _hidden(parts: tuple[str, ...]) -> bool:

@@ -63,7 +63,7 @@ def load_snapshot(
 
 
 def load_current(
-    uri: DatasetRecord | SourceRef | str,
+    uri: DatasetRecord | SourceRef | str | Path,
     time_column: str | None = None,
     start: date | datetime | str | None = None,
     end: date | datetime | str | None = None,

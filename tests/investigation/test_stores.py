@@ -162,10 +162,9 @@ def history(root, empty_store, model, aucs):
         dataset = mlflow.data.from_pandas(w.TRAIN, source=str(path), targets=w.LABEL)
     w.train_and_register(store, model, dataset)
     stamped = w.log_monitoring_history(store, aucs)
-    with w.fluent(store) as fl:
-        with fl.start_run(run_name="steps-only") as run:
-            for step, (_, value) in enumerate(aucs):
-                fl.log_metric("auc", value, step=step)
+    with w.fluent(store) as fl, fl.start_run(run_name="steps-only") as run:
+        for step, (_, value) in enumerate(aucs):
+            fl.log_metric("auc", value, step=step)
     return store, stamped, run.info.run_id
 
 
