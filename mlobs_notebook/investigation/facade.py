@@ -120,7 +120,7 @@ def investigate(
         model, alias=alias, tracking_uri=tracking_uri)
     recorded, why_none = recorded_training(record)
     check_baseline(record, recorded, why_none, baseline)
-    table = check_current(current, predictions, recorded, baseline is not None, _who(record))
+    table = check_current(current, predictions, recorded, baseline is not None, record)
     clock.step("model", 0.1)
 
     base = resolve_baseline(record, recorded, why_none, baseline)
@@ -204,7 +204,7 @@ def _context(base: BaselineInput, source: MetricSource) -> list[str]:
         said.append(f"The baseline is not the data MLflow recorded for training: {check.message}")
     elif check is not None and check.status == "unchecked":
         said.append(f"The baseline's digest check is {check.status}: {check.message}")
-    said += [f"The baseline: {note}." for note in base.notes if "recorded without" in note or "given with" in note]
+    said += [f"The baseline: {sentence}." for sentence in base.said]
     return said
 
 
@@ -213,10 +213,6 @@ def _lineage_note(evidence: LineageEvidence | None) -> str | None:
         return None
     closest = ", ".join(evidence.closest) or "none"
     return f"The lineage holds no dataset matching the training source (closest: {closest})"
-
-
-def _who(record: ModelVersionRecord) -> str:
-    return f"{record.name} version {record.version}" if record.name else f"run {record.run_id}"
 
 
 class _Clock:

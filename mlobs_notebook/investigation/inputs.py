@@ -40,7 +40,8 @@ class BaselineInput:
     """The baseline as read: ``frame`` (in memory, lazy view), ``dataset`` (MLflow's record, or one
     describing the data given), ``source`` (what was read, with the version or snapshot),
     ``check`` (the digest check, None when not made), ``notes``, ``recorded`` (MLflow's record,
-    None when the run logged none) and ``given`` (whether ``baseline=`` gave it)."""
+    None when the run logged none), ``given`` (whether ``baseline=`` gave it) and ``said``: the
+    sentences the evidence opens with (a baseline given, a version chosen as of training)."""
 
     frame: pl.LazyFrame
     dataset: DatasetRecord
@@ -49,6 +50,7 @@ class BaselineInput:
     notes: tuple[str, ...]
     recorded: DatasetRecord | None
     given: bool
+    said: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def recorded_training(record: ModelVersionRecord) -> tuple[DatasetRecord | None,
 
 
 def check_current(
-    current: Any, predictions: Any, recorded: DatasetRecord | None, baseline_given: bool, model: str
+    current: Any, predictions: Any, recorded: DatasetRecord | None, baseline_given: bool, record: ModelVersionRecord
 ) -> SourceRef | None:
     """The table the default current data comes from: the recorded training table as it is now
     (None when ``current`` gives the data, or when only the predictions log can). Raises
@@ -83,7 +85,7 @@ def check_current(
 
     ref = recorded.source if recorded is not None else None
     if ref is None:
-        why = f"the training run of {model} recorded no dataset" + (" (the baseline was given)" if baseline_given else "")
+        why = f"the training run of {_who(record)} recorded no dataset" + (" (the baseline was given)" if baseline_given else "")
     else:
         try:
             found = classify(ref)
@@ -140,13 +142,13 @@ def resolve_baseline(record: ModelVersionRecord, recorded: DatasetRecord | None,
             f"{_recorded(recorded)}, and {str(exc).rstrip('.')}. Pass a copy of the training data with --baseline "
             f"(baseline=): {_WAYS}"
         ) from exc
-    notes = [opened.note] if opened.note else []
+    said = (opened.note,) if opened.note else ()
     check = None
     if _small(recorded):
         check = check_frame(recorded, frame)
-    else:
-        notes.append("the training snapshot's digest was not rechecked (over 1,000,000 rows or no row count recorded)")
-    return BaselineInput(frame.lazy(), recorded, opened.ref.described, check, tuple(notes), recorded, False)
+    notes = said if check is not None else (
+        *said, "the training snapshot's digest was not rechecked (over 1,000,000 rows or no row count recorded)")
+    return BaselineInput(frame.lazy(), recorded, opened.ref.described, check, notes, recorded, False, said)
 
 
 def _given(record: ModelVersionRecord, recorded: DatasetRecord | None, baseline: Any) -> BaselineInput:
@@ -163,9 +165,9 @@ def _given(record: ModelVersionRecord, recorded: DatasetRecord | None, baseline:
     else:
         frame, source, note = lazy_frame(baseline, "baseline").collect(), f"<{type(baseline).__name__}>", None
         ref = SourceRef("frame", source)
-    said = "no dataset" if recorded is None else f"dataset {recorded.name!r} as {_recorded(recorded)}"
-    notes = [f"baseline: {source}, given with --baseline (baseline=); the training run recorded {said}"]
-    notes += [note] if note else []
+    what = "no dataset" if recorded is None else f"dataset {recorded.name!r} as {_recorded(recorded)}"
+    said = (f"{source}, given with --baseline (baseline=); the training run recorded {what}",
+            *((note,) if note else ()))
     check = None
     if recorded is not None and recorded.digest and _small(recorded):
         check = check_frame(recorded, frame, read_from=source)
@@ -173,7 +175,7 @@ def _given(record: ModelVersionRecord, recorded: DatasetRecord | None, baseline:
         name="baseline", digest="", source_type="given", source=ref, schema=None,
         profile={"num_rows": frame.height}, context="training", run_id=record.run_id,
     )
-    return BaselineInput(frame.lazy(), dataset, source, check, tuple(notes), recorded, True)
+    return BaselineInput(frame.lazy(), dataset, source, check, said, recorded, True, said)
 
 
 def resolve_current(
