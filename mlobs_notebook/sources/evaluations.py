@@ -26,7 +26,7 @@ import polars as pl
 from mlobs_notebook.correlate import align_metric
 from mlobs_notebook.errors import InputError, UnknownMetric
 from mlobs_notebook.records import MetricSource, ModelVersionRecord
-from mlobs_notebook.sources.metric_names import higher_is_better, synonyms
+from mlobs_notebook.sources.metric_names import higher_is_better, pick
 from mlobs_notebook.sources.mlflow_access import connect, experiment_id, get_run, mlflow_errors
 from mlobs_notebook.sources.models import as_record
 from mlobs_notebook.times import Granularity, from_epoch_ms, human, to_utc
@@ -139,12 +139,8 @@ def history_points(
     client, uri = connect(tracking_uri or record.tracking_uri)
     with mlflow_errors(uri):
         run = get_run(client, run_id, "pass --metric-run the id of the run that logged the metric's history")
-        name, history = metric, client.get_metric_history(run_id, metric)
-        for other in synonyms(metric) if not history else ():
-            history = client.get_metric_history(run_id, other)
-            if history:
-                name = other
-                break
+        name = pick(metric, set(run.data.metrics)) or metric
+        history = client.get_metric_history(run_id, name)
     if not history:
         raise UnknownMetric(
             f"run {run_id} logged no metric {metric!r}. Its metrics: {', '.join(sorted(run.data.metrics)) or 'none'}"
@@ -271,11 +267,9 @@ def _step_start(date_from: str) -> datetime | None:
 
 
 def _present(metric: str, names: Iterable[set[str]]) -> str:
-    """``metric`` if any run logged it, else the first of its other names some run logged."""
+    """The name some run logged ``metric`` under (:func:`~mlobs_notebook.sources.metric_names.pick`)."""
     logged: set[str] = set().union(*names)
-    if metric in logged:
-        return metric
-    return next((other for other in synonyms(metric) if other in logged), metric)
+    return pick(metric, logged) or metric
 
 
 def _who(record: ModelVersionRecord) -> str:

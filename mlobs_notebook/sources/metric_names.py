@@ -9,7 +9,7 @@ all, and the evidence says so.
 
 from __future__ import annotations
 
-__all__ = ["higher_is_better", "synonyms"]
+__all__ = ["higher_is_better", "pick", "synonyms"]
 
 _GROUPS: tuple[tuple[str, ...], ...] = (
     ("auc", "roc_auc", "roc_auc_score"),
@@ -38,6 +38,18 @@ def synonyms(metric: str) -> tuple[str, ...]:
         if metric in group:
             return tuple(name for name in group if name != metric)
     return ()
+
+
+def pick(metric: str, logged: set[str]) -> str | None:
+    """The name under which ``metric`` was logged: itself, itself in another case (``AUC``), or one
+    of its other names (:func:`synonyms`, in any case); None when none was logged."""
+    by_case = {name.lower(): name for name in sorted(logged)}
+    for wanted in (metric, *synonyms(metric.lower())):
+        if wanted in logged:
+            return wanted
+        if wanted.lower() in by_case:
+            return by_case[wanted.lower()]
+    return None
 
 
 def higher_is_better(metric: str) -> bool:

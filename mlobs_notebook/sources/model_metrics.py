@@ -17,7 +17,7 @@ import polars as pl
 from mlobs_notebook.errors import InputError
 from mlobs_notebook.records import MetricSource, ModelVersionRecord
 from mlobs_notebook.sources.evaluations import POINTS_SCHEMA
-from mlobs_notebook.sources.metric_names import higher_is_better, synonyms
+from mlobs_notebook.sources.metric_names import higher_is_better, pick
 from mlobs_notebook.sources.mlflow_access import connect, is_missing, mlflow_errors
 from mlobs_notebook.times import from_epoch_ms, to_utc
 
@@ -45,7 +45,7 @@ def logged_model_points(
             raise
         values = list(logged.metrics or [])
         logged_names = {m.key for m in values}
-        name = next((n for n in (metric, *synonyms(metric)) if n in logged_names), None)
+        name = pick(metric, logged_names)
         if name is None:
             return None
         mine = [m for m in values if m.key == name and m.run_id != model.run_id]
