@@ -34,7 +34,7 @@ from mlobs_notebook.investigation.inputs import (
     resolve_baseline,
     resolve_current,
 )
-from mlobs_notebook.investigation.metric_inputs import MetricRequest, resolve_metric
+from mlobs_notebook.investigation.metric_inputs import MetricRequest, after_training, resolve_metric
 from mlobs_notebook.investigation.result import Investigation
 from mlobs_notebook.records import MetricSource, ModelVersionRecord
 from mlobs_notebook.sources.evaluations import DEFAULT_EVAL_FILTER
@@ -155,6 +155,7 @@ def investigate(
 
     series, source = resolve_metric(record, request, time_column=time_column, granularity=step_of, zone=zone,
                                     time_format=time_format, current_columns=cur.frame.collect_schema().names())
+    series, source = after_training(series, source, trained_until, step_of)
     minimum = min_evaluations if min_evaluations is not None else minimum_evaluations(
         persistence, baseline_value is not None)
     thin = thin_evidence(series, source, trained_until=trained_until, granularity=step_of, minimum=minimum)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,9 @@ from mlobs_notebook.correlate import align_metric
 from mlobs_notebook.errors import InputError
 from mlobs_notebook.records import MetricSource, ModelVersionRecord, SourceRef
 from mlobs_notebook.sources.evaluations import DEFAULT_EVAL_FILTER
-from mlobs_notebook.times import Granularity
+from mlobs_notebook.times import Granularity, human
 
-__all__ = ["MetricRequest", "resolve_metric"]
+__all__ = ["MetricRequest", "after_training", "resolve_metric"]
 
 _PREDICTIONS_FLAGS = "--predictions URI --prediction-column COL --label-column COL"
 
@@ -94,6 +95,23 @@ def resolve_metric(
         note = f"no run matched the default filter {DEFAULT_EVAL_FILTER!r}, so {source.description}"
         source = replace(source, notes=(note, *source.notes))
     return align_metric(points, granularity, zone), source
+
+
+def after_training(
+    series: pl.DataFrame, source: MetricSource, trained_until: datetime | None, granularity: Granularity
+) -> tuple[pl.DataFrame, MetricSource]:
+    """The windows that end after the training data does: an evaluation of earlier data is not one
+    of this model in production (a previous version's, or a backtest), and must not set the
+    reference level. The source notes how many were left out."""
+    if trained_until is None or series.height == 0:
+        return series, source
+    keep = [granularity.add(w, 1) > trained_until for w in series["window_start"]]
+    dropped = len(keep) - sum(keep)
+    if not dropped:
+        return series, source
+    note = (f"{dropped} window(s) of {source.metric} before the training data ends ({human(trained_until)}) "
+            "were left out: they cannot evaluate this model in production")
+    return series.filter(pl.Series(keep)), replace(source, notes=(*source.notes, note))
 
 
 def _predictions(r: MetricRequest, time_column: str, granularity: Granularity, zone: str,

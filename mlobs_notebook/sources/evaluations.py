@@ -12,7 +12,7 @@ came from (a :class:`~mlobs_notebook.records.MetricSource`) and, when the store 
 to date them, which flag: evaluation runs logged by a backfill all start "now", and a tag or param
 holding each run's day (``tags.eval_date``) is found and named; a monitoring run that logged the
 metric as a history is found and named for ``--metric-run``. The model's own training run is never
-an evaluation.
+an evaluation; with no run filter, neither is any run that logged a model (a training run).
 """
 
 from __future__ import annotations
@@ -100,6 +100,8 @@ def evaluation_points(
         found = experiment_id(client, uri, experiment) if experiment else record.experiment_id
         experiment_ids = [found] if found else []
         runs = [r for r in _search_all(client, experiment_ids, filter_string, metric) if r.info.run_id != record.run_id]
+        trainings = [] if filter_string else [r for r in runs if _logged_a_model(r)]
+        runs = [r for r in runs if r not in trainings]
         name = _present(metric, (set(r.data.metrics) for r in runs))
         scored = [r for r in runs if name in r.data.metrics]
         rows = []
@@ -118,8 +120,10 @@ def evaluation_points(
         + f" with metric {name!r}, dated by {date_from}"
         + (f" ({metric!r} was not logged; {name!r} is its other name)" if name != metric else "")
     )
+    notes = (f"with no run filter, {len(trainings)} run(s) that logged a model (training runs, not "
+             "evaluations) were left out",) if trainings else ()
     return points, MetricSource("evaluation_runs", name, described, date_from, hint, flag,
-                                higher_is_better=higher_is_better(name))
+                                higher_is_better=higher_is_better(name), notes=notes)
 
 
 def history_points(
@@ -270,6 +274,12 @@ def _present(metric: str, names: Iterable[set[str]]) -> str:
     """The name some run logged ``metric`` under (:func:`~mlobs_notebook.sources.metric_names.pick`)."""
     logged: set[str] = set().union(*names)
     return pick(metric, logged) or metric
+
+
+def _logged_a_model(run: Any) -> bool:
+    """Whether a run logged a model: MLflow 3's model outputs, or MLflow 2's log-model tag."""
+    outputs = getattr(run, "outputs", None)
+    return bool(getattr(outputs, "model_outputs", None)) or "mlflow.log-model.history" in run.data.tags
 
 
 def _who(record: ModelVersionRecord) -> str:

@@ -129,9 +129,12 @@ def test_logged_model_metrics_with_a_frame_as_baseline(code_source):
     assert inv.snapshot_check is not None and inv.snapshot_check.status in ("match", "partial")
 
 
-def test_an_empty_eval_filter_means_no_filter(code_source, capsys, tmp_path):
+def test_an_empty_eval_filter_means_no_filter(code_source, capsys, tmp_path, model):
     from mlobs_notebook.cli import main
 
+    with w.fluent(code_source) as mlflow, mlflow.start_run(run_name="candidate"):  # another training run
+        mlflow.log_metric("auc", 0.99)
+        mlflow.sklearn.log_model(model, name="model")
     current = tmp_path / "current.parquet"
     w.CURRENT.to_parquet(current)
     base = tmp_path / "train.csv"
@@ -143,7 +146,10 @@ def test_an_empty_eval_filter_means_no_filter(code_source, capsys, tmp_path):
     payload = json.loads(out.out)
     # every run, no filter: the evaluation runs all started now, so they are dated on one day;
     # their metric was stamped with the day each evaluated, which the reason names
+    assert payload["metric"]["source"]["description"].startswith(f"{w.CURRENT_DAYS} evaluation run(s)")
     assert payload["metric"]["source"]["description"].count("(no run filter)") == 1
+    assert any("1 run(s) that logged a model (training runs, not evaluations) were left out" in n
+               for n in payload["notes"])
     assert payload["verdict"] == "inconclusive"
     assert payload["inconclusive"]["flag"] == "--date-from metric_timestamp"
     assert "the auc series:" in out.err
@@ -410,3 +416,22 @@ def test_lineage_without_the_feature_table_says_so_not_no_lineage(single_file, t
     said = " ".join(inv.diagnosis.evidence)
     assert "The lineage holds no dataset matching the training source (closest: " in said
     assert "No lineage was given" not in said
+
+
+def test_evaluations_before_the_training_data_ends_are_left_out():
+    from datetime import UTC, datetime
+
+    import polars as pl
+
+    from mlobs_notebook.investigation.metric_inputs import after_training
+    from mlobs_notebook.records import MetricSource
+    from mlobs_notebook.times import Granularity
+
+    days = [datetime(2026, 3, d, tzinfo=UTC) for d in range(18, 26)]
+    series = pl.DataFrame({"window_start": days, "value": [0.7] * 8, "run_id": ["r"] * 8, "points": [1] * 8})
+    source = MetricSource("evaluation_runs", "auc", "runs")
+    kept, noted = after_training(series, source, datetime(2026, 3, 21, 23, 59, tzinfo=UTC), Granularity.parse("1d"))
+    assert kept["window_start"].to_list() == days[3:]  # the window holding the end of training stays
+    assert noted.notes == ("3 window(s) of auc before the training data ends (2026-03-21 23:59 UTC) were left out: "
+                           "they cannot evaluate this model in production",)
+    assert after_training(series, source, None, Granularity.parse("1d")) == (series, source)
