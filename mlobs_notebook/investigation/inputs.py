@@ -83,19 +83,17 @@ def check_current(
         return None
     from mlobs_notebook.sources.scan import classify
 
-    ref = recorded.source if recorded is not None else None
-    if ref is None:
+    if recorded is None:
         why = f"the training run of {_who(record)} recorded no dataset" + (" (the baseline was given)" if baseline_given else "")
     else:
         try:
-            found = classify(ref)
+            found = classify(recorded.source)
         except SourceUnreadable:
-            found = ref  # unreadable now: reading it names the way past
+            found = recorded.source  # unreadable now: reading it names the way past
         if found.kind == "code":
-            name = recorded.name if recorded is not None else "?"
-            why = f"MLflow recorded a 'code' source for dataset {name!r}: no location to read newer data from"
+            why = f"MLflow recorded a 'code' source for dataset {recorded.name!r}: no location to read newer data from"
         elif _single_file(found):
-            why = f"the training data is the single file {ref.uri}, which holds no data newer than training"
+            why = f"the training data is the single file {found.uri}, which holds no data newer than training"
         else:
             return found.at_latest()
     if predictions is not None:

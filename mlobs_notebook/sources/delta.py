@@ -17,7 +17,7 @@ import polars as pl
 
 from mlobs_notebook.errors import MissingDependency, SourceUnreadable
 from mlobs_notebook.records import SourceRef
-from mlobs_notebook.sources.objectstore import OBJECT_SCHEMES, delta_storage_options, object_error
+from mlobs_notebook.sources.objectstore import delta_storage_options, is_remote, object_error
 from mlobs_notebook.times import from_epoch_ms, human, to_utc
 
 __all__ = ["delta_version_as_of", "scan_delta"]
@@ -30,10 +30,6 @@ def _location(ref: SourceRef) -> str:
     return location
 
 
-def _remote(location: str) -> bool:
-    return location.split("://", 1)[0].lower() in OBJECT_SCHEMES if "://" in location else False
-
-
 def _table(ref: SourceRef) -> Any:
     try:
         from deltalake import DeltaTable
@@ -43,7 +39,7 @@ def _table(ref: SourceRef) -> Any:
     try:
         return DeltaTable(location, storage_options=delta_storage_options(location))
     except Exception as exc:
-        if _remote(location):
+        if is_remote(location):
             raise object_error(location, exc) from exc
         raise SourceUnreadable(f"cannot read {ref.uri}: no Delta table at {location} ({_first(exc)})") from exc
 
@@ -86,7 +82,7 @@ def scan_delta(ref: SourceRef) -> pl.LazyFrame:
         frame = pl.scan_delta(location, version=ref.version, storage_options=delta_storage_options(location))
         frame.collect_schema()
     except Exception as exc:
-        if _remote(location):
+        if is_remote(location):
             raise object_error(location, exc) from exc
         raise SourceUnreadable(f"cannot read {ref.uri}: {_first(exc)} (the table's latest version is {latest})") from exc
     return frame

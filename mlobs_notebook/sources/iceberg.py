@@ -26,8 +26,8 @@ import polars as pl
 from mlobs_notebook.errors import SourceUnreadable
 from mlobs_notebook.records import SourceRef
 from mlobs_notebook.sources.objectstore import (
-    OBJECT_SCHEMES,
     iceberg_io_properties,
+    is_remote,
     list_files,
     object_error,
 )
@@ -87,7 +87,7 @@ def snapshot_as_of(ref: SourceRef, moment: datetime) -> tuple[int, datetime]:
 def latest_metadata(location: str) -> str:
     """The newest ``metadata/*.metadata.json`` of an Iceberg table folder (local or remote)."""
     folder = location.rstrip("/") + "/metadata"
-    remote = "://" in location and location.split("://", 1)[0].lower() in OBJECT_SCHEMES
+    remote = is_remote(location)
     if remote:
         files = list_files(folder)
         hint = next((f for f in files if f.endswith("/version-hint.text")), None)
@@ -126,7 +126,7 @@ def _static_table(location: str) -> Any:
     from pyiceberg.table import StaticTable
 
     metadata = latest_metadata(location)
-    remote = "://" in location and location.split("://", 1)[0].lower() in OBJECT_SCHEMES
+    remote = is_remote(location)
     properties = iceberg_io_properties(location) if remote else {}
     try:
         return StaticTable.from_metadata(metadata, properties=properties)

@@ -35,8 +35,8 @@ __all__ = [
     "delta_storage_options",
     "iceberg_io_properties",
     "list_files",
+    "is_remote",
     "object_error",
-    "remote_kind",
 ]
 
 OBJECT_SCHEMES = ("s3", "s3a", "s3n", "gs", "gcs", "az", "abfs", "abfss", "adl", "azure")
@@ -68,10 +68,9 @@ class RemoteLocation:
         return f"{scheme}://{self.bucket}/{self.key if key is None else key}"
 
 
-def remote_kind(uri: str) -> str:
-    """``s3``, ``gs`` or ``az`` for an object-storage URI (the kind a :class:`SourceRef` carries)."""
-    scheme = urlparse(uri).scheme.lower()
-    return "s3" if scheme in _S3 else "gs" if scheme in _GCS else "az"
+def is_remote(location: str) -> bool:
+    """Whether a location is on object storage (``s3://``, ``gs://``, ``az://`` ...)."""
+    return "://" in location and location.split("://", 1)[0].lower() in OBJECT_SCHEMES
 
 
 def _endpoint() -> str | None:
