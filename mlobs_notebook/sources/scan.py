@@ -14,6 +14,7 @@ naming it (for object storage: the bucket, the key and the credentials tried).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -85,7 +86,8 @@ def pin(ref: SourceRef) -> tuple[SourceRef, str | None]:
 
         version, when = delta_version_as_of(ref, ref.as_of)
         what = f"version {version}"
-        pinned = replace(ref, version=version, uri=f"{ref.uri.split('@')[0]}@{version}" if ref.uri.startswith("delta") else ref.uri)
+        uri = f"{re.sub(r'@[0-9]+$', '', ref.uri)}@{version}" if ref.uri.startswith("delta") else ref.uri
+        pinned = replace(ref, version=version, uri=uri)
     else:
         from mlobs_notebook.sources.iceberg import snapshot_as_of
 
