@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from mlobs_notebook import markup
 
-__all__ = ["DatasetRecord", "ModelVersionRecord", "SnapshotCheck", "SourceRef"]
+__all__ = ["DatasetRecord", "MetricSource", "ModelVersionRecord", "SnapshotCheck", "SourceRef"]
 
 ICEBERG = "iceberg"  # the source type of mlobs_notebook's Iceberg dataset source
 
@@ -48,14 +48,23 @@ class SourceRef:
         return True
 
     def at_latest(self) -> SourceRef:
-        """The same table without a pinned snapshot or version (the current data)."""
-        if self.kind == ICEBERG:
-            uri = f"iceberg://{self.catalog or ''}/{self.table or ''}"
+        """The same table without a pinned snapshot or version, now (the current data)."""
+        if self.kind == ICEBERG and self.catalog is not None:
+            uri = f"iceberg://{self.catalog}/{self.table or ''}"
             return SourceRef(ICEBERG, uri, table=self.table, catalog=self.catalog,
                              catalog_properties=self.catalog_properties)
-        if self.kind == "delta":
+        if self.kind == "delta" and self.uri.startswith("delta"):
             return SourceRef("delta", f"delta://{self.path}", path=self.path, table=self.table)
-        return self
+        return replace(self, snapshot_id=None, version=None, as_of=None)
+
+    @property
+    def described(self) -> str:
+        """The URI with the version or snapshot read, as a person reads it."""
+        if self.kind == "delta" and self.version is not None and "@" not in self.uri:
+            return f"{self.uri} (Delta version {self.version})"
+        if self.kind == ICEBERG and self.snapshot_id is not None and "@" not in self.uri:
+            return f"{self.uri} (Iceberg snapshot {self.snapshot_id})"
+        return self.uri
 
 
 @dataclass(frozen=True)
@@ -187,3 +196,31 @@ class SnapshotCheck:
             "checks": dict(self.checks),
             "message": self.message,
         }
+
+
+@dataclass(frozen=True)
+class MetricSource:
+    """Where a metric series came from, said as a person would, and what could make it thicker.
+
+    ``kind`` is one of ``evaluation_runs`` (runs found by a filter), ``run_history`` (one run's
+    logged values), ``logged_model`` (metrics MLflow 3 logged on the LoggedModel, such as
+    ``mlflow.models.evaluate``'s) or ``predictions`` (computed per window from a predictions log).
+    ``metric`` is the name read (``roc_auc`` when ``auc`` was asked and only ``roc_auc`` logged);
+    ``hint`` a sentence naming the flag that would give more points (``hint_flag``) when the store
+    shows such a way (a tag holding dates, a run with a history); ``labelled_rows`` and ``rows``
+    count a predictions log's rows whose label had arrived, and all its rows.
+    """
+
+    kind: str
+    metric: str
+    description: str
+    date_from: str | None = None
+    hint: str | None = None
+    hint_flag: str | None = None
+    labelled_rows: int | None = None
+    rows: int | None = None
+    higher_is_better: bool = True
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

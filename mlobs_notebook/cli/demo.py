@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from mlobs_notebook.demo.scenarios import SCENARIOS
+from mlobs_notebook.demo.world import EVALUATIONS
 from mlobs_notebook.errors import InputError
 
 
@@ -24,6 +25,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--days", type=int, default=90, help="simulated days (default: 90, at least 21)")
     parser.add_argument("--scenario", default="pipeline_bug", metavar="NAME",
                         help="pipeline_bug (default), " + ", ".join(s for s in SCENARIOS if s != "pipeline_bug"))
+    parser.add_argument("--evaluations", default="runs", choices=EVALUATIONS,
+                        help="how the model's metric is logged: runs (one evaluation run a day, default), tagged "
+                             "(evaluation runs logged at once by a backfill, dated by tags.eval_date), or "
+                             "predictions (a predictions log instead of evaluation runs)")
     parser.add_argument("--force", action="store_true", help="replace a world already in DIR")
     parser.add_argument("--build-only", action="store_true", help="build the world and print its summary; do not investigate")
     parser.add_argument("--export-databricks", metavar="DIR",
@@ -53,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         check_target(args.out, args.force)
         print(f"Building the demo world ({args.scenario}, seed {args.seed}, {args.days} days) in {args.out} ...", flush=True)
         manifest = build_world(
-            args.out, seed=args.seed, days=args.days, scenario=args.scenario, force=args.force
+            args.out, seed=args.seed, days=args.days, scenario=args.scenario, force=args.force,
+            evaluations=args.evaluations,
         )
         print(summary(manifest))
     sys.stdout.flush()
@@ -75,10 +81,11 @@ def investigate_world(manifest):
     from mlobs_notebook.postmortem import text_summary
 
     print("\nInvestigating the production model ...", flush=True)
+    m = manifest
     inv = investigate(
-        manifest.model, None, manifest.lineage_file, alias=manifest.alias,
-        tracking_uri=manifest.tracking_uri, time_column=manifest.time_column,
-        metric=manifest.metric, eval_filter=manifest.eval_filter, label_delay=manifest.label_delay_days,
+        m.model, None, m.lineage_file, alias=m.alias, tracking_uri=m.tracking_uri, time_column=m.time_column,
+        metric=m.metric, eval_filter=m.eval_filter, date_from=m.date_from, predictions=m.predictions_file,
+        prediction_column=m.prediction_column, label_column=m.label_column, label_delay=m.label_delay_days,
     )
     report = inv.write(str(Path(manifest.path) / "postmortem.html"))
     print(text_summary(inv))
@@ -111,9 +118,19 @@ def summary(manifest) -> str:
         f"  model             {manifest.model}@{manifest.alias} = version {manifest.model_version} (run {manifest.training_run_id})",
         f"  trained on        {manifest.training_source_uri} ({manifest.training_date})",
         f"  feature table     {manifest.table}: {manifest.days} daily snapshots, {manifest.rows_per_day} rows a day",
-        f"  evaluations       daily '{manifest.metric}' runs tagged env=production, labels {manifest.label_delay_days} days late",
+        f"  evaluations       {_evaluations(manifest)}, labels {manifest.label_delay_days} days late",
         f"  lineage           {manifest.lineage_file} ({manifest.lineage_events} events)",
         f"  incident day      {manifest.incident_date or 'none'}; expected verdict: {manifest.expected_verdict}",
         f"  manifest          {manifest.path}/manifest.json",
     ]
     return "\n".join(lines)
+
+
+def _evaluations(manifest) -> str:
+    if manifest.predictions_file:
+        return (f"a predictions log {manifest.predictions_file} ({manifest.prediction_column} against "
+                f"{manifest.label_column}; read with --predictions), no evaluation runs")
+    if manifest.date_from != "start_time":
+        return (f"daily '{manifest.metric}' runs tagged env=production, all logged now by a backfill "
+                f"(read with --date-from {manifest.date_from})")
+    return f"daily '{manifest.metric}' runs tagged env=production"

@@ -8,7 +8,13 @@ NannyML's CBPE).
 Every time here is an aware datetime: a window's start in the data's zone.
 """
 
-from mlobs_notebook.correlate.drop import METRIC_SCHEMA, MetricDrop, align_metric, metric_drop
+from mlobs_notebook.correlate.drop import (
+    METRIC_SCHEMA,
+    REFERENCE_POINTS,
+    MetricDrop,
+    align_metric,
+    metric_drop,
+)
 from mlobs_notebook.correlate.estimate import (
     ESTIMATE_SCHEMA,
     Calibration,
@@ -31,6 +37,7 @@ __all__ = [
     "LAG_SCHEMA",
     "METRIC_SCHEMA",
     "Calibration",
+    "REFERENCE_POINTS",
     "FeatureOnset",
     "MetricDrop",
     "align_metric",

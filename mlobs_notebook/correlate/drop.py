@@ -24,7 +24,10 @@ import polars as pl
 from mlobs_notebook.correlate.onsets import DEFAULT_PERSISTENCE, persistent_onset
 from mlobs_notebook.times import Granularity, aware
 
-__all__ = ["METRIC_SCHEMA", "MetricDrop", "align_metric", "metric_drop"]
+__all__ = ["METRIC_SCHEMA", "REFERENCE_POINTS", "MetricDrop", "align_metric", "metric_drop"]
+
+# How many windows set the metric's reference level when no baseline value is given.
+REFERENCE_POINTS = 14
 
 # What a metric series aligned to windows holds: one row per window that has a value.
 METRIC_SCHEMA = {
@@ -97,7 +100,7 @@ def metric_drop(
     metric: str = "metric",
     *,
     baseline_value: float | None = None,
-    reference_points: int = 14,
+    reference_points: int = REFERENCE_POINTS,
     min_tolerance: float = 0.02,
     tolerance: float | None = None,
     persistence: tuple[int, int] = DEFAULT_PERSISTENCE,

@@ -12,13 +12,15 @@ from datetime import datetime, timedelta
 import numpy as np
 import polars as pl
 
-from mlobs_notebook.demo.features import FEATURES, LABEL, PLANS
+from mlobs_notebook.demo.features import FEATURES, LABEL, PLANS, TIME_COLUMN
 
 EXPERIMENT = "churn_prediction"
 MODEL_NAME = "churn_predictor"
 ALIAS = "production"
 METRIC = "auc"
 EVAL_FILTER = "tags.env = 'production'"
+EVAL_DATE_FROM = "tags.eval_date"
+PREDICTION = "churn_score"
 # skops refuses to load types it does not know; these are the ones our classifier holds
 SKOPS_TRUSTED_TYPES = [
     "sklearn._loss.link.Interval",
@@ -200,3 +202,40 @@ def log_evaluations(
         client.set_terminated(run.info.run_id, end_time=_ms(start + timedelta(minutes=5)))
         run_ids.append(run.info.run_id)
     return run_ids
+
+
+def log_evaluations_backfilled(
+    registered: RegisteredModel, days: list[tuple[datetime, pl.DataFrame, float]], label_delay: int
+) -> list[str]:
+    """The same evaluations as :func:`log_evaluations`, logged the way a backfill job writes them:
+    the fluent API, every run starting now, the day it evaluated in ``tags.eval_date``. Call
+    inside ``tracking(uri)``."""
+    import mlflow
+
+    run_ids = []
+    for evaluated_at, scored_rows, value in days:
+        tags = {"env": "production", "purpose": "evaluation", "model_name": registered.name,
+                "model_version": str(registered.version), "eval_date": evaluated_at.date().isoformat()}
+        with mlflow.start_run(experiment_id=registered.experiment_id, run_name=f"eval-{evaluated_at.date()}",
+                              tags=tags) as run:
+            mlflow.log_metrics({METRIC: value, "churn_rate": float(np.mean(scored_rows[LABEL].to_numpy())),
+                                "labelled_rows": float(scored_rows.height)})
+            mlflow.log_params({"label_delay_days": label_delay})
+        run_ids.append(run.info.run_id)
+    return run_ids
+
+
+def write_predictions_log(path, model, frames: list[pl.DataFrame], label_delay: int) -> None:
+    """The model's predictions log: every row scored on its day (``churn_score``), its features,
+    and the label, null for the last ``label_delay`` days (not arrived yet). Written atomically."""
+    import os
+
+    scores = model.predict_proba(feature_matrix(pl.concat(frames)))[:, 1]
+    last: datetime = max(frame[TIME_COLUMN].max() for frame in frames)  # type: ignore[type-var, assignment]
+    log = pl.concat(frames).with_columns(pl.Series(PREDICTION, scores))
+    arrived = pl.col(TIME_COLUMN) < last.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=label_delay - 1)
+    log = log.with_columns(pl.when(arrived).then(pl.col(LABEL)).otherwise(None).alias(LABEL))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    log.write_parquet(partial)
+    os.replace(partial, path)

@@ -29,6 +29,9 @@ MANIFEST = "manifest.json"
 DEFAULT_SEED = 7
 DEFAULT_DAYS = 90
 DEFAULT_ROWS_PER_DAY = 4_000
+# how the demo logs the model's metric: evaluation runs dated by their start, runs logged by a
+# backfill and dated by a tag, or a predictions log
+EVALUATIONS = ("runs", "tagged", "predictions")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,12 @@ class Manifest:
     lineage_events: int
     build_seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)
+    # how the metric is logged (EVALUATIONS) and what reads it: the --date-from, or a predictions log
+    evaluations: str = "runs"
+    date_from: str = "start_time"
+    predictions_file: str | None = None
+    prediction_column: str | None = None
+    label_column: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -117,9 +126,19 @@ def build_world(
     force: bool = False,
     rows_per_day: int = DEFAULT_ROWS_PER_DAY,
     label_delay: int = 3,
+    evaluations: str = "runs",
 ) -> Manifest:
-    """Build the demo world into ``out_dir``; deterministic for a seed. Returns its manifest."""
+    """Build the demo world into ``out_dir``; deterministic for a seed. Returns its manifest.
+
+    ``evaluations`` says how the model's metric is logged (:data:`EVALUATIONS`): ``runs`` (one
+    evaluation run a day, started on the day it evaluates), ``tagged`` (the same runs logged at
+    once by a backfill with the fluent API, so they all start now; the day each evaluated is in
+    ``tags.eval_date``), or ``predictions`` (no evaluation runs: a predictions log, the model's
+    score and the label once it has arrived, ``predictions/predictions.parquet``).
+    """
     spec = get_scenario(scenario)
+    if evaluations not in EVALUATIONS:
+        raise InputError(f"unknown evaluations {evaluations!r}; choose one of {', '.join(EVALUATIONS)}")
     if days < 21:
         raise InputError(f"--days must be at least 21 (training, onset and impact); got {days}")
     out = check_target(out_dir, force)
@@ -134,7 +153,7 @@ def build_world(
         except OSError as exc:
             raise OutputUnwritable(f"cannot create {out}: {exc.strerror}") from exc
         with _quiet_mlflow():
-            manifest = _build(out, spec, seed, days, rows_per_day, label_delay)
+            manifest = _build(out, spec, seed, days, rows_per_day, label_delay, evaluations)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         if aside is not None:
@@ -145,7 +164,7 @@ def build_world(
     return manifest
 
 
-def _build(out: Path, spec, seed: int, days: int, rows_per_day: int, label_delay: int) -> Manifest:
+def _build(out: Path, spec, seed: int, days: int, rows_per_day: int, label_delay: int, evaluations: str) -> Manifest:
     from mlobs_notebook.demo import iceberg_store, lineage_events, mlflow_store
     from mlobs_notebook.sources.dataset_sources import IcebergDatasetSource
 
@@ -179,15 +198,23 @@ def _build(out: Path, spec, seed: int, days: int, rows_per_day: int, label_delay
         )
     t = lap("mlflow_training", t)
 
-    eval_days = list(timeline.evaluation_days())
-    scored = [frames[d - label_delay] for d in eval_days]
-    aucs = mlflow_store.daily_auc(model, scored)
-    mlflow_store.log_evaluations(
-        tracking_uri,
-        registered,
-        [(timeline.midnight(d), rows, v) for d, rows, v in zip(eval_days, scored, aucs, strict=True)],
-        label_delay,
-    )
+    reading: dict[str, str | None] = {}
+    if evaluations == "predictions":
+        predictions = out / "predictions" / "predictions.parquet"
+        mlflow_store.write_predictions_log(predictions, model, frames[timeline.training_day + 1:], label_delay)
+        reading = {"predictions_file": str(predictions), "prediction_column": mlflow_store.PREDICTION,
+                   "label_column": feat.LABEL}
+    else:
+        eval_days = list(timeline.evaluation_days())
+        scored = [frames[d - label_delay] for d in eval_days]
+        aucs = mlflow_store.daily_auc(model, scored)
+        days_scored = [(timeline.midnight(d), rows, v) for d, rows, v in zip(eval_days, scored, aucs, strict=True)]
+        if evaluations == "tagged":
+            with mlflow_store.tracking(tracking_uri):
+                mlflow_store.log_evaluations_backfilled(registered, days_scored, label_delay)
+            reading = {"date_from": mlflow_store.EVAL_DATE_FROM}
+        else:
+            mlflow_store.log_evaluations(tracking_uri, registered, days_scored, label_delay)
     t = lap("mlflow_evaluations", t)
 
     lineage_file = out / "lineage" / "events.jsonl"
@@ -230,6 +257,8 @@ def _build(out: Path, spec, seed: int, days: int, rows_per_day: int, label_delay
         lineage_events=count,
         build_seconds=round(time.perf_counter() - started, 2),
         timings=timings,
+        evaluations=evaluations,
+        **reading,  # type: ignore[arg-type]
     )
     (out / MANIFEST).write_text(manifest.to_json())
     _write_pyiceberg_config(out, location)

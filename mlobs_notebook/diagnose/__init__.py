@@ -1,13 +1,20 @@
 """From evidence to a verdict with its suspects. Pure: records in, a :class:`Diagnosis` out.
 
-Modules: ``verdict`` (the rules: pipeline_bug, data_drift, model_drift, healthy), ``causes``
-(a verdict with its confidence and evidence; a diagnosis names a primary and any secondary
-cause), ``suspects`` (upstream changes and the runs suspected, ranked), ``window`` (the suspect
-windows: when a change must have happened to explain a drift onset, or a metric drop with no
-drift; the one rule every step uses), ``sentences`` (how the evidence reads).
+Modules: ``verdict`` (the rules: pipeline_bug, data_drift, model_drift, healthy, inconclusive),
+``causes`` (a verdict with its confidence and evidence; a diagnosis names a primary and any
+secondary cause), ``support`` (when the metric series is too thin for a verdict, and the flag
+that fixes it), ``suspects`` (upstream changes and the runs suspected, ranked), ``window`` (the
+suspect windows: when a change must have happened to explain a drift onset, or a metric drop with
+no drift; the one rule every step uses), ``sentences`` (how the evidence reads).
 """
 
 from mlobs_notebook.diagnose.causes import HIGH, LOW, MEDIUM, Cause
+from mlobs_notebook.diagnose.support import (
+    CROWDED_MIN,
+    Inconclusive,
+    minimum_evaluations,
+    thin_evidence,
+)
 from mlobs_notebook.diagnose.suspects import Suspect, UpstreamChange, rank_key
 from mlobs_notebook.diagnose.verdict import (
     DEFAULT_SLACK,
@@ -24,6 +31,7 @@ from mlobs_notebook.diagnose.window import (
 )
 
 __all__ = [
+    "CROWDED_MIN",
     "DEFAULT_LOOKBACK",
     "DEFAULT_MAX_LABEL_DELAY",
     "DEFAULT_SLACK",
@@ -34,10 +42,13 @@ __all__ = [
     "VERDICTS",
     "Cause",
     "Diagnosis",
+    "Inconclusive",
     "Suspect",
     "UpstreamChange",
     "diagnose",
+    "minimum_evaluations",
     "rank_key",
     "suspect_window",
     "timing_window",
+    "thin_evidence",
 ]

@@ -1,7 +1,11 @@
-"""From evidence to a verdict: ``pipeline_bug``, ``data_drift``, ``model_drift`` or ``healthy``. Pure.
+"""From evidence to a verdict: ``pipeline_bug``, ``data_drift``, ``model_drift``, ``healthy`` or
+``inconclusive``. Pure.
 
 The rules, in order:
 
+0. The metric series is too thin to read (:mod:`~mlobs_notebook.diagnose.support`: fewer windows
+   than the minimum, many evaluations on one date, no labelled rows): ``inconclusive``, with the
+   reason and the flag that fixes it, and no cause. Never ``healthy`` over one evaluation.
 1. No sustained metric drop: ``healthy``; features that drifted anyway are listed as warnings.
 2. The metric fell and features drifted before it (up to ``slack`` after its onset; a slow drift
    counts from its warn onset, the sustained warning that led into it); where no
@@ -39,13 +43,14 @@ from mlobs_notebook.diagnose.sentences import (
     ruled_out,
     suspect_sentence,
 )
+from mlobs_notebook.diagnose.support import Inconclusive, minimum_evaluations
 from mlobs_notebook.diagnose.suspects import Suspect, UpstreamChange, collect_suspects, rank_key
 from mlobs_notebook.diagnose.window import DEFAULT_LOOKBACK, suspect_window, timing_window
 from mlobs_notebook.times import Granularity, human
 
 __all__ = ["DEFAULT_SLACK", "RECOMMENDATIONS", "VERDICTS", "Diagnosis", "diagnose"]
 
-VERDICTS = ("pipeline_bug", "data_drift", "model_drift", "healthy")
+VERDICTS = ("pipeline_bug", "data_drift", "model_drift", "healthy", "inconclusive")
 # A drift that starts up to a day after the metric fell still counts as "before" it: metrics are
 # usually daily, so the drop's window covers the day the drift window opened in.
 DEFAULT_SLACK = timedelta(days=1)
@@ -64,6 +69,10 @@ RECOMMENDATIONS = {
         "changed. Retrain on recent labelled data, or revisit the features."
     ),
     "healthy": "No action needed: {metric} holds at its reference level.",
+    "inconclusive": (
+        "No verdict until the {metric} series can carry one: re-run with {flag}. Meanwhile treat "
+        "any drifted feature as unexplained."
+    ),
 }
 
 
@@ -76,7 +85,8 @@ class Diagnosis:
     cause (its verdict is ``verdict``) and any secondary one, each with a confidence and its own
     evidence. ``joint``: the joint distribution's onset (multivariate drift), with the features
     the classifier leaned on in ``leaned_on``. ``timing_window``: where changes were searched
-    when nothing drifted and the metric fell.
+    when nothing drifted and the metric fell. ``inconclusive`` holds the reason and the flag that
+    fixes it when the verdict is ``inconclusive`` (then ``causes`` is empty).
     """
 
     verdict: str
@@ -91,6 +101,7 @@ class Diagnosis:
     joint: FeatureOnset | None = None
     leaned_on: tuple[str, ...] = ()
     timing_window: tuple[datetime, datetime] | None = None
+    inconclusive: Inconclusive | None = None
 
     @property
     def confidence(self) -> float | None:
@@ -110,6 +121,7 @@ class _Inputs:
     unconnected: Sequence[UpstreamChange]
     lineage_searched: bool
     slices: Mapping[str, str]
+    lineage_note: str | None
     evidence: list[str]
     warnings: list[str]
 
@@ -124,6 +136,10 @@ def diagnose(
     slack: timedelta = DEFAULT_SLACK,
     unconnected: Sequence[UpstreamChange] = (),
     lineage_searched: bool = True,
+    lineage_note: str | None = None,
+    inconclusive: Inconclusive | None = None,
+    min_evaluations: int | None = None,
+    context: Sequence[str] = (),
     window: timedelta | None = None,
     lookback_days: int | None = None,
     slack_days: int | None = None,
@@ -141,8 +157,13 @@ def diagnose(
     selected here). ``granularity`` is the drift windows' size (``1d`` by default).
     ``unconnected`` are changes that only dataset-level lineage reaches, named in the evidence as
     ruled out. ``lineage_searched=False`` says no lineage was available: drift then still reads
-    as data drift, and the evidence says that a pipeline change could not be ruled out.
-    ``joint``/``leaned_on``: the multivariate onset and the features the domain classifier leans
+    as data drift, and the evidence says that a pipeline change could not be ruled out, and
+    ``lineage_note`` says why (the lineage held no matching dataset). ``inconclusive``: the metric
+    series is too thin (from :func:`~mlobs_notebook.diagnose.support.thin_evidence`); without one,
+    a drop computed over fewer than ``min_evaluations`` windows (default
+    :func:`~mlobs_notebook.diagnose.support.minimum_evaluations`) is too thin as well.
+    ``context``: sentences about the evidence's sources (where the metric came from, the
+    baseline's snapshot check), placed first in the evidence. ``joint``/``leaned_on``: the multivariate onset and the features the domain classifier leans
     on. ``timing_changes``: every feature's upstream changes around the drop (rule 3), searched
     in the timing window with ``label_delay`` (None: unknown). ``slices``: per feature, the
     sentence naming the slice that carries its drift. ``estimate``: the confidence-based estimate
@@ -157,7 +178,24 @@ def diagnose(
     drifted = tuple(o for o in onsets if o.onset is not None)
     joint = joint if joint is not None and joint.onset is not None else None
     metric = drop.metric
-    facts = _Inputs(drop, step, lookback, changes, unconnected, lineage_searched, slices or {}, [], [])
+    facts = _Inputs(drop, step, lookback, changes, unconnected, lineage_searched, slices or {}, lineage_note,
+                    list(context), [])
+
+    minimum = minimum_evaluations() if min_evaluations is None else min_evaluations
+    if inconclusive is None and drop.points < minimum:
+        inconclusive = Inconclusive(
+            f"{metric} has a value in {drop.points} window{'s' if drop.points != 1 else ''}, fewer than the "
+            f"{minimum} a verdict needs.", "more evaluations (--date-from, --metric-run, --predictions)")
+    if inconclusive is not None:
+        facts.evidence.append(inconclusive.reason)
+        facts.warnings.extend(
+            f"{o.feature} drifted from {human(o.onset, step)} ({o.drifted_windows} of {o.windows} windows); "
+            f"whether it hurt {metric} cannot be told yet." for o in (*drifted, *((joint,) if joint else ()))
+        )
+        return Diagnosis("inconclusive", tuple(facts.evidence),
+                         RECOMMENDATIONS["inconclusive"].format(metric=metric, flag=inconclusive.flag),
+                         drifted=drifted, warnings=tuple(facts.warnings), joint=joint, leaned_on=tuple(leaned_on),
+                         inconclusive=inconclusive)
 
     if not drop.dropped:
         facts.evidence.append(
@@ -242,8 +280,8 @@ def _from_drift(relevant: Sequence[FeatureOnset], facts: _Inputs, joint: bool = 
             )
         else:
             evidence.append(
-                "No lineage was given, so upstream changes were not searched: a pipeline change "
-                "cannot be ruled out."
+                f"{facts.lineage_note or 'No lineage was given'}, so upstream changes were not searched: a "
+                "pipeline change cannot be ruled out."
             )
         evidence.extend(ruled_out(c) for c in (*cosmetic.values(), *facts.unconnected))
         cause = Cause("data_drift", MEDIUM if facts.lineage_searched else LOW, tuple(evidence),
@@ -320,7 +358,7 @@ def _from_timing(
                          timing_window=(lo, hi))
     if not facts.lineage_searched:
         evidence.append(
-            "No lineage was given, so a change that spoils predictions without moving a distribution "
+            f"{facts.lineage_note or 'No lineage was given'}, so a change that spoils predictions without moving a distribution "
             "(a join on a wrong key) cannot be ruled out."
         )
     elif timing_changes or cosmetic:

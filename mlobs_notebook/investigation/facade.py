@@ -18,18 +18,33 @@ import polars as pl
 
 from mlobs_notebook.correlate import (
     DEFAULT_PERSISTENCE,
-    align_metric,
     drift_onsets,
     drift_series,
     lagged_correlation,
     metric_drop,
 )
-from mlobs_notebook.diagnose import DEFAULT_LOOKBACK, diagnose, timing_window
+from mlobs_notebook.diagnose import (
+    DEFAULT_LOOKBACK,
+    diagnose,
+    minimum_evaluations,
+    thin_evidence,
+    timing_window,
+)
 from mlobs_notebook.errors import InputError
 from mlobs_notebook.investigation.evidence import LineageEvidence, lineage_evidence, timing_evidence
 from mlobs_notebook.investigation.features import choose_features
+from mlobs_notebook.investigation.inputs import (
+    BaselineInput,
+    check_baseline,
+    check_current,
+    recorded_training,
+    resolve_baseline,
+    resolve_current,
+)
+from mlobs_notebook.investigation.metric_inputs import MetricRequest, after_training, resolve_metric
 from mlobs_notebook.investigation.result import Investigation
-from mlobs_notebook.records import DatasetRecord, ModelVersionRecord
+from mlobs_notebook.records import MetricSource, ModelVersionRecord
+from mlobs_notebook.sources.evaluations import DEFAULT_EVAL_FILTER
 from mlobs_notebook.times import Granularity, read_time_column, to_utc
 
 __all__ = ["investigate"]
@@ -47,7 +62,7 @@ def investigate(
     granularity: Granularity | str = "1d",
     alias: str = "production",
     tracking_uri: str | None = None,
-    eval_filter: str | None = "tags.env = 'production'",
+    eval_filter: str | None = DEFAULT_EVAL_FILTER,
     columns: Sequence[str] | None = None,
     exclude: Sequence[str] = (),
     lineage_dataset: Any = None,
@@ -65,26 +80,47 @@ def investigate(
     seasonality: bool = True,
     slicing_exprs: Sequence[str] | None = None,
     score_column: str | None = None,
-    label_column: str | None = None,
     label_delay: timedelta | int | None = None,
-    higher_is_better: bool = True,
+    higher_is_better: bool | None = None,
     drift_metrics: Any = None,
     profile_metrics: Any = None,
     monitor_slice: Any = None,
+    baseline: Any = None,
+    date_from: str = "start_time",
+    metric_run: str | None = None,
+    predictions: Any = None,
+    prediction_column: str | None = None,
+    label_column: str | None = None,
+    predictions_time_column: str | None = None,
+    threshold: float = 0.5,
+    min_evaluations: int | None = None,
 ) -> Investigation:
     """Investigate a model's production metric: see the module docstring.
 
-    ``model``: a registered name (resolved through ``alias``), a ``models:/`` URI, a run id, or a
-    record from :func:`~mlobs_notebook.load_production_model`. ``current``: a URI
-    (:func:`~mlobs_notebook.load_current`), a frame, or None to read the training table's latest
-    snapshot after the training data ends. ``lineage``: a path or URL for
-    :func:`~mlobs_notebook.load_lineage`, a LineageGraph, or None (no lineage: drift without an
-    upstream explanation reads as data drift, and the evidence says so). ``granularity``: the
-    window size (``1h``, ``1d``, ``1w``, ``1mo``); lags and lead times are counted in it.
-    ``lookback``: how long before a drift onset an upstream change still explains it
-    (``lookback_days`` is its older spelling). ``thresholds``: as for
+    ``model``: a registered name (resolved through ``alias``, which may also name a legacy stage
+    such as ``Production``), a ``models:/`` URI, a run id, or a record from
+    :func:`~mlobs_notebook.load_production_model`. ``baseline``: the training data when the run's
+    recorded dataset cannot be read (a file or folder, ``iceberg://...@<snapshot>``,
+    ``delta:///<path>@<version>``, or a frame; :mod:`~mlobs_notebook.investigation.inputs`).
+    ``current``: a URI, a frame, or None to read the training table as it is now after the
+    training data ends. ``lineage``: a path or URL for :func:`~mlobs_notebook.load_lineage`, a
+    LineageGraph, or None (drift without an upstream explanation then reads as data drift, and
+    the evidence says so). ``granularity``: the window size (``1h``, ``1d``, ``1w``, ``1mo``); lags
+    and lead times are counted in it. ``lookback``: how long before a drift onset an upstream
+    change still explains it (``lookback_days`` is its older spelling). ``thresholds``: as for
     :func:`~mlobs_notebook.drift.compute_drift`, ``"learned"`` included (learned from the training
     data's own windows, which then need the time column).
+
+    The metric series (:mod:`~mlobs_notebook.investigation.metric_inputs`): a predictions log
+    (``predictions``, ``prediction_column``, ``label_column``, dated by ``predictions_time_column``
+    or ``time_column``; ``threshold`` for accuracy, precision, recall and f1), one run's history
+    (``metric_run``), or evaluation runs matching ``eval_filter`` (None or ``""``: no filter; the
+    default filter gives way to the model's own MLflow 3 metrics, then to every run, when it
+    matches nothing), dated by ``date_from`` (``start_time``, ``end_time``, ``metric_timestamp``,
+    ``tags.<name>``, ``params.<name>``; ``step:<date>`` for a history). Fewer windows after the
+    training data than ``min_evaluations`` (default
+    :func:`~mlobs_notebook.diagnose.minimum_evaluations`: 17) give ``inconclusive``.
+    ``higher_is_better``: None reads it from the metric's name (False for losses and errors).
 
     From a Databricks monitor: ``drift_metrics`` is its ``{table}_drift_metrics`` export (Delta
     or parquet) read as the drift, with nothing recomputed and no table data read (the signals
@@ -105,82 +141,79 @@ def investigate(
     the baseline when it holds the scores with ``label_column``. ``label_delay`` (days, or a
     timedelta; None: unknown, up to 7 days) places a metric drop that no drift explains back at
     the predictions it judged, where upstream changes are then searched.
-    ``higher_is_better=False`` for losses. Raises :class:`~mlobs_notebook.errors.InputError`
-    subclasses naming the model, column or source at fault.
+
+    Raises :class:`~mlobs_notebook.errors.InputError` subclasses naming the model, column or
+    source at fault, and the flag that gets past it.
     """
     from mlobs_notebook.drift import compute_drift
     from mlobs_notebook.drift.seasonal import seasonal_drift
     from mlobs_notebook.drift.seasonal import weekly_seasonal_columns as seasonal_columns
     from mlobs_notebook.investigation import signals
-    from mlobs_notebook.sources.digests import snapshot_check
-    from mlobs_notebook.sources.evaluations import metric_series
-    from mlobs_notebook.sources.models import load_production_model, model_inputs, training_datasets
-    from mlobs_notebook.sources.tables import load_current, load_snapshot
+    from mlobs_notebook.sources.models import load_production_model, model_inputs
 
     step_of = Granularity.parse(granularity)
     if lookback_days is not None:
         lookback = timedelta(days=lookback_days)
     delay = timedelta(days=label_delay) if isinstance(label_delay, int | float) else label_delay
     clock = _Clock(progress)
-    notes: list[str] = []
+    if label_column and predictions is None and not score_column:
+        raise InputError("label_column (--label-column) names the label in a predictions log (--predictions) or, "
+                         "with --score-column, in the training data: pass one of those")
+    request = MetricRequest(metric, eval_filter, date_from, metric_run, predictions, prediction_column,
+                            label_column if predictions is not None else None, predictions_time_column, threshold,
+                            profile_metrics, monitor_slice)
 
     record = model if isinstance(model, ModelVersionRecord) else load_production_model(
         model, alias=alias, tracking_uri=tracking_uri)
-    datasets = training_datasets(record)
-    training = next((d for d in datasets if d.context == "training"), datasets[0])
+    recorded, why_none = recorded_training(record)
+    monitored = drift_metrics is not None
+    if not monitored:
+        check_baseline(record, recorded, why_none, baseline)
+        table = check_current(current, predictions, recorded, baseline is not None, record)
     clock.step("model", 0.1)
 
+    notes: list[str] = []
     slice_cols: list[str] = []
     base_w = cur_w = None
     seasonal: tuple[str, ...] = ()
     joint = mv = None
-    if drift_metrics is not None:
+    if monitored:
         from mlobs_notebook.investigation.monitor import monitored_drift
 
         found = monitored_drift(drift_metrics, record, time_column=time_column, granularity=step_of, columns=columns,
                                 exclude=exclude, thresholds=thresholds, profile_metrics=profile_metrics, slice=monitor_slice)
-        check, trained_until, report, features = None, None, found.report, found.features
+        if recorded is None:
+            raise InputError(f"{why_none}, so the lineage cannot be matched to its training data; the monitor's "
+                             "drift needs a model whose training run logged its dataset (mlflow.log_input)")
+        base = BaselineInput(pl.LazyFrame(), recorded, found.source, None, (), recorded, False)
+        trained_until, report, features = None, found.report, list(found.features)
         current_source, current_range, step_of = found.source, found.current_range, report.granularity or step_of
+        current_columns = None
         zone = report.zone
-        notes += found.notes
-        notes.append("drift read from a monitor table: joint drift, slices, seasonality and estimated performance "
-                     "need the data and were not computed")
+        notes += [*found.notes, "drift read from a monitor table: joint drift, slices, seasonality and estimated "
+                  "performance need the data and were not computed"]
     else:
-        check = snapshot_check(training) if _small(training) else None
-        if check is None:
-            notes.append("the training snapshot's digest was not rechecked (over 1,000,000 rows)")
-        # read once: the drift engine holds the baseline in memory anyway
-        baseline = load_snapshot(training, check_digest=False).collect().lazy()
-        baseline_columns = baseline.collect_schema().names()
+        base = resolve_baseline(record, recorded, why_none, baseline)
+        baseline_columns = base.frame.collect_schema().names()
         clock.step("baseline", 0.25)
 
-        trained_until = _latest_time(baseline, time_column, time_format) if time_column in baseline_columns else None
-        if current is None:
-            source = training.source.at_latest()
-            current_source = source.uri
-            current_frame = load_current(source, time_column, start=start, end=end)
-            if start is None and trained_until is not None:
-                parsed = read_time_column(current_frame, time_column, time_format=time_format)
-                current_frame = current_frame.filter(parsed.expr > trained_until)
-                notes.append(f"current data: {current_source} after the training data ends ({trained_until:%Y-%m-%d %H:%M} UTC)")
-        elif isinstance(current, str):
-            current_source = current
-            current_frame = load_current(current, time_column, start=start, end=end)
-        else:
-            current_source = f"<{type(current).__name__}>"
-            current_frame = _as_lazy(current)
-
+        trained_until = _latest_time(base.frame, time_column, time_format) if time_column in baseline_columns else None
+        cur = resolve_current(current, predictions, table, time_column=time_column, start=start, end=end,
+                              trained_until=trained_until, time_format=time_format)
+        current_source, current_columns = cur.source, cur.frame.collect_schema().names()
+        not_features = [*exclude, *(c for c in (prediction_column, label_column) if predictions is not None and c)]
         features, feature_notes = choose_features(
-            baseline, current_frame, time_column, columns, model_inputs(record), exclude
+            base.frame, cur.frame, time_column, columns, model_inputs(record), not_features
         )
-        notes += feature_notes
-        slice_cols = signals.slice_columns(baseline, current_frame, time_column, slicing_exprs)
+        notes += [*cur.notes, *feature_notes]
+        slice_cols = signals.slice_columns(base.frame, cur.frame, time_column, slicing_exprs)
         extra = [c for c in (*slice_cols, *([score_column] if score_column else [])) if c not in (*features, time_column)]
-        current_data = current_frame.select(*features, time_column, *dict.fromkeys(extra)).collect()
+        current_data = cur.frame.select(*features, time_column, *dict.fromkeys(extra)).collect()
         if current_data.height == 0:
             raise InputError(
-                f"no current rows in {current_source} for the time range "
-                f"{start or 'after training'} .. {end or 'now'}: nothing to compare"
+                f"no current rows in {cur.source} for the time range "
+                f"{start or 'after training'} .. {end or 'now'}: nothing to compare. Pass the recent "
+                "feature data with --current (current=)"
             )
         instants = current_data.select(read_time_column(current_data, time_column, time_format=time_format).expr)
         current_range = (_utc(instants[time_column].min()), _utc(instants[time_column].max()))
@@ -189,12 +222,12 @@ def investigate(
         # the baseline keeps its time column: learned thresholds window it (the profile leaves it out)
         kept = [f for f in features if f in baseline_columns] + ([time_column] if time_column in baseline_columns else [])
         report = compute_drift(
-            baseline.select(*kept),
+            base.frame.select(*kept),
             current_data.select(*features, time_column), time_column=time_column, granularity=step_of,
             thresholds=thresholds, time_format=time_format,
         )
         zone = report.zone
-        base_w = signals.with_windows(baseline.collect(), time_column if time_column in baseline_columns else None,
+        base_w = signals.with_windows(base.frame.collect(), time_column if time_column in baseline_columns else None,
                                       step_of, time_format, zone)
         cur_w = signals.with_windows(current_data, time_column, step_of, time_format, zone)
         seasonal = seasonal_columns(base_w, features, step_of) if seasonality and time_column in baseline_columns else ()
@@ -205,32 +238,25 @@ def investigate(
             notes.append(f"weekly seasonality in the training data ({', '.join(seasonal)}): each day is compared with "
                          "the baseline's rows of the same weekday")
         clock.step("drift", 0.55)
-        joint = mv = None
         if multivariate:
             mv, joint = signals.joint_drift(base_w, cur_w, features, persistence)
             notes += list(mv.notes)
         clock.step("multivariate", 0.62)
 
-    if profile_metrics is not None:
-        from mlobs_notebook.investigation.monitor import monitored_metric
-
-        points, metric_notes = monitored_metric(profile_metrics, metric, step_of, monitor_slice)
-        notes += metric_notes
-    else:
-        points = metric_series(record, metric=metric, filter_string=eval_filter, granularity=None)
-    if points.height == 0:
-        raise InputError(
-            f"no runs with metric {metric!r} matching {eval_filter!r} in the experiment of "
-            f"{record.name or record.run_id}; check --metric and --eval-filter"
-        )
-    series = align_metric(points, step_of, zone)
+    series, source = resolve_metric(record, request, time_column=time_column, granularity=step_of, zone=zone,
+                                    time_format=time_format, current_columns=current_columns)
+    series, source = after_training(series, source, trained_until, step_of)
+    better = source.higher_is_better if higher_is_better is None else higher_is_better
+    minimum = min_evaluations if min_evaluations is not None else minimum_evaluations(
+        persistence, baseline_value is not None)
+    thin = thin_evidence(series, source, trained_until=trained_until, granularity=step_of, minimum=minimum)
     drifts = drift_series(report)
     onsets = tuple(drift_onsets(drifts, persistence))
-    drop = metric_drop(series, metric, baseline_value=baseline_value, persistence=persistence,
-                       higher_is_better=higher_is_better)
+    drop = metric_drop(series, source.metric, baseline_value=baseline_value, persistence=persistence,
+                       higher_is_better=better)
     est = signals.Estimate()
     if score_column and cur_w is not None and base_w is not None:
-        est = signals.estimate(cur_w, base_w, score_column, label_column, metric, persistence, higher_is_better)
+        est = signals.estimate(cur_w, base_w, score_column, label_column, source.metric, persistence, better)
         notes += est.notes
     slice_findings, slice_sentences = (
         signals.slices_of(base_w, cur_w, [o for o in onsets if o.onset is not None], slice_cols, slicing_exprs)
@@ -246,8 +272,9 @@ def investigate(
     drifted_names = {o.feature for o in onsets if o.onset is not None}
     searched = [*onsets, *(replace(joint, feature=f) for f in leaned if f not in drifted_names and joint is not None)]
     evidence = timing = None
+    notes = [*record.notes, *base.notes, *notes, *source.notes]
     if lineage is not None:
-        evidence = lineage_evidence(lineage, lineage_dataset, training.source.uri, searched, step_of, lookback)
+        evidence = lineage_evidence(lineage, lineage_dataset, base.dataset.source.uri, searched, step_of, lookback)
         notes += evidence.notes
         if drop.onset is not None:  # read by the diagnosis when nothing drifted before the drop
             timing = timing_evidence(evidence, features, timing_window(drop.onset, step_of, delay, lookback))
@@ -260,19 +287,40 @@ def investigate(
         unconnected=evidence.unconnected if evidence else (),
         lineage_searched=evidence is not None and evidence.target is not None,
         joint=joint, leaned_on=leaned, timing_changes=timing, label_delay=delay, slices=slice_sentences,
-        estimate=est.drop,
+        estimate=est.drop, lineage_note=_lineage_note(evidence), inconclusive=thin, min_evaluations=minimum,
+        context=_context(base, source),
     )
     clock.step("diagnose", 1.0)
     return Investigation(
-        model=record, dataset=training, snapshot_check=check, features=features,
+        model=record, dataset=base.dataset, snapshot_check=base.check, features=features,
         time_column=time_column, granularity=step_of, current_source=current_source,
-        current_range=current_range, trained_until=trained_until, drift=report, metric_name=metric,
+        current_range=current_range, trained_until=trained_until, drift=report, metric_name=source.metric,
         metric=series, onsets=onsets, drop=drop, correlations=correlations,
         lineage_dataset=_target(evidence), upstream=evidence.upstream if evidence else {},
         diagnosis=diagnosis, notes=tuple(notes), zone=zone, timings=clock.timings,
         lineage=evidence.graph if evidence else None, multivariate=mv, slices=slice_findings,
         estimated_metric=est.series, estimated_drop=est.drop, seasonal=seasonal, label_delay=delay,
+        metric_source=source, baseline_source=base.source,
     )
+
+
+def _context(base: BaselineInput, source: MetricSource) -> list[str]:
+    """The evidence's first sentences: where the metric came from and what the baseline is."""
+    said = [f"The {source.metric} series: {source.description}."]
+    check = base.check
+    if check is not None and check.status == "mismatch":
+        said.append(f"The baseline is not the data MLflow recorded for training: {check.message}")
+    elif check is not None and check.status == "unchecked":
+        said.append(f"The baseline's digest check is {check.status}: {check.message}")
+    said += [f"The baseline: {sentence}." for sentence in base.said]
+    return said
+
+
+def _lineage_note(evidence: LineageEvidence | None) -> str | None:
+    if evidence is None or evidence.target is not None:
+        return None
+    closest = ", ".join(evidence.closest) or "none"
+    return f"The lineage holds no dataset matching the training source (closest: {closest})"
 
 
 class _Clock:
@@ -295,10 +343,6 @@ def _target(evidence: LineageEvidence | None) -> str | None:
     return str(evidence.target) if evidence is not None and evidence.target is not None else None
 
 
-def _small(record: DatasetRecord) -> bool:
-    return record.num_rows is not None and record.num_rows <= 1_000_000
-
-
 def _utc(value: Any) -> datetime | None:
     return None if value is None else to_utc(value)
 
@@ -306,16 +350,3 @@ def _utc(value: Any) -> datetime | None:
 def _latest_time(frame: pl.LazyFrame, time_column: str, time_format: str | None) -> datetime | None:
     parsed = read_time_column(frame, time_column, time_format=time_format)
     return _utc(frame.select(parsed.expr.max()).collect().item())
-
-
-def _as_lazy(frame: Any) -> pl.LazyFrame:
-    if isinstance(frame, pl.LazyFrame):
-        return frame
-    if isinstance(frame, pl.DataFrame):
-        return frame.lazy()
-    try:
-        return pl.from_pandas(frame).lazy()
-    except Exception as exc:
-        raise InputError(
-            f"current data must be a URI, a polars or pandas frame; got {type(frame).__name__}"
-        ) from exc

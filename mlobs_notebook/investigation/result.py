@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from mlobs_notebook.correlate import FeatureOnset, MetricDrop, lead_time, lead_windows
-from mlobs_notebook.diagnose import Diagnosis
-from mlobs_notebook.records import DatasetRecord, ModelVersionRecord, SnapshotCheck
+from mlobs_notebook.diagnose import Diagnosis, Inconclusive
+from mlobs_notebook.records import DatasetRecord, MetricSource, ModelVersionRecord, SnapshotCheck
 from mlobs_notebook.times import Granularity
 
 if TYPE_CHECKING:
@@ -33,13 +33,16 @@ class Investigation:
 
     Times are aware: ``current_range`` and ``trained_until`` in UTC, drift windows and onsets in
     the data's zone (``zone``). ``metric`` is the metric per window (``window_start``, ``value``,
-    ``run_id``, ``points``); ``correlations`` the lagged correlation per drifted feature, lags
-    counted in windows of ``granularity``. ``multivariate``: the joint distribution's drift per
-    window (None when not computed); ``slices``: per drifted feature, its drift in each slice;
-    ``estimated_metric``/``estimated_drop``: the metric estimated from the scores per window
-    (``window_start``, ``value``, ``rows``) and its drop (None without a score column);
-    ``seasonal``: features with a weekly pattern in the training data (then each day is compared
-    with the baseline's same weekday); ``label_delay``: as given.
+    ``run_id``, ``points``; from a predictions log also ``labelled_rows`` and ``rows``), read from
+    ``metric_source``; ``correlations`` the lagged correlation per drifted feature, lags counted
+    in windows of ``granularity``. ``dataset`` is the training dataset MLflow recorded (or one
+    describing the baseline given), ``baseline_source`` what was read, with its version.
+    ``multivariate``: the joint distribution's drift per window (None when not computed);
+    ``slices``: per drifted feature, its drift in each slice; ``estimated_metric``/``estimated_drop``:
+    the metric estimated from the scores per window (``window_start``, ``value``, ``rows``) and its
+    drop (None without a score column); ``seasonal``: features with a weekly pattern in the
+    training data (then each day is compared with the baseline's same weekday); ``label_delay``:
+    as given.
     """
 
     model: ModelVersionRecord
@@ -70,6 +73,13 @@ class Investigation:
     estimated_drop: MetricDrop | None = None
     seasonal: tuple[str, ...] = ()
     label_delay: timedelta | None = None
+    metric_source: MetricSource | None = None
+    baseline_source: str | None = None
+
+    @property
+    def inconclusive(self) -> Inconclusive | None:
+        """Why the evidence is too thin for a verdict, and the flag that fixes it (else None)."""
+        return self.diagnosis.inconclusive
 
     @property
     def verdict(self) -> str:

@@ -13,6 +13,11 @@ OpenLineage names a dataset ``(namespace, name)``:
 
 Every candidate identity is looked up through the symlink map, so a symlink name finds the
 canonical dataset. A bare table name matches when exactly one dataset (or symlink) has that name.
+
+The same table goes by several names across tools, and they all match: ``delta:///path@19``,
+``file:///path`` and ``/path`` (MLflow) against namespace ``file``, name ``/path``
+(OpenLineage); ``s3://`` against ``s3a://`` and ``s3n://`` (Spark's Hadoop schemes), on either
+side; ``abfss://``/``wasbs://`` against ``abfs://``/``wasb://``; with or without a trailing slash.
 """
 
 from __future__ import annotations
@@ -30,12 +35,18 @@ Canonical = Mapping[DatasetRef, DatasetRef]
 
 UNITY_CATALOG = "unity-catalog"
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://([^/]*)(/.*)?$")
-_SCHEME_ALIASES = {"s3a": "s3", "s3n": "s3"}
+_SCHEME_ALIASES = {"s3a": "s3", "s3n": "s3", "abfss": "abfs", "wasbs": "wasb", "gcs": "gs"}
+_TABLE_PREFIX = re.compile(r"^delta(?:\+file)?://")
+_VERSION_SUFFIX = re.compile(r"@-?\d+$")
 
 
 def candidates(uri: str) -> list[DatasetRef]:
     """OpenLineage identities a URI or path may have, most likely first."""
     uri = uri.strip()
+    if _TABLE_PREFIX.match(uri):
+        # MLflow's delta:///<path>@<version> and delta://s3://...: the table is its location
+        inner = _VERSION_SUFFIX.sub("", _TABLE_PREFIX.sub("", uri))
+        return candidates(inner if "://" in inner or inner.startswith("/") else "/" + inner)
     out: list[DatasetRef] = []
     if uri.startswith("/") or re.match(r"^[A-Za-z]:[\\/]", uri):
         path = uri.rstrip("/") or "/"
@@ -76,9 +87,15 @@ def match_dataset(canonical: Canonical, value: Any) -> DatasetRef | None:
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
-    for ref in candidates(text):
+    wanted = candidates(text)
+    for ref in wanted:
         if ref in canonical:
             return canonical[ref]
+    # the same identities written another way on the lineage side (s3a://, a trailing slash)
+    normal = {_normal(ref): target for ref, target in canonical.items()}
+    for ref in wanted:
+        if _normal(ref) in normal:
+            return normal[_normal(ref)]
     # "NAMESPACE/NAME": names contain slashes, so try every known namespace as a prefix,
     # longest first ("s3://churn-lake" before "s3:").
     namespaces = sorted({r.namespace for r in canonical}, key=len, reverse=True)
@@ -94,6 +111,21 @@ def match_dataset(canonical: Canonical, value: Any) -> DatasetRef | None:
     if len(bare) == 1:
         return bare.pop()
     return None
+
+
+def _normal(ref: DatasetRef) -> tuple[str, str]:
+    """One spelling of a dataset identity: scheme aliases folded, ``file://`` and ``file:`` as
+    ``file``, no trailing slash (and for object storage no leading one)."""
+    namespace = ref.namespace.strip().rstrip("/")
+    m = re.match(r"^([a-zA-Z][a-zA-Z0-9+.-]*):(//)?(.*)$", namespace)
+    if m:
+        scheme = m.group(1).lower()
+        scheme = _SCHEME_ALIASES.get(scheme, scheme)
+        namespace = "file" if scheme == "file" else f"{scheme}://{m.group(3)}"
+    name = ref.name.strip().rstrip("/") or "/"
+    if namespace != "file" and "://" in namespace:
+        name = name.lstrip("/") or "/"
+    return namespace, name
 
 
 def match_mlflow_source(canonical: Canonical, source: Any) -> DatasetRef | None:

@@ -16,8 +16,8 @@ from mlobs_notebook.times import human
 if TYPE_CHECKING:
     from mlobs_notebook.investigation import Investigation
 
-__all__ = ["STAT_KEYS", "TOP_FEATURES", "at_onset", "cause_lines", "investigation_dict", "iso", "signal_rows",
-           "timeline_rows"]
+__all__ = ["STAT_KEYS", "TOP_FEATURES", "at_onset", "cause_lines", "inconclusive_lines", "investigation_dict", "iso",
+           "metric_line", "signal_rows", "snapshot_line", "timeline_rows"]
 
 TOP_FEATURES = 3
 STAT_KEYS = ("population_stability_index", "js_distance", "ks_statistic", "wasserstein_distance",
@@ -60,10 +60,13 @@ def investigation_dict(inv: Investigation) -> dict[str, Any]:
         entry.update({k: row.get(k) for k in STAT_KEYS})
         drifted.append(entry)
     check = inv.snapshot_check
+    source = inv.metric_source
     return {
         "verdict": d.verdict,
         "confidence": d.confidence,
         "causes": [c.to_dict() for c in d.causes],
+        "inconclusive": None if d.inconclusive is None else {
+            "reason": d.inconclusive.reason, "flag": d.inconclusive.flag},
         "model": {
             "name": inv.model.name,
             "version": inv.model.version,
@@ -81,6 +84,7 @@ def investigation_dict(inv: Investigation) -> dict[str, Any]:
             "digest_matches": None if check is None else check.matches,
             "digest_coverage": None if check is None else check.coverage,
             "digest_message": None if check is None else check.message,
+            "read": inv.baseline_source or inv.dataset.source.uri,
             "trained_until": iso(inv.trained_until),
         },
         "current": {
@@ -102,6 +106,16 @@ def investigation_dict(inv: Investigation) -> dict[str, Any]:
             "value_at_drop": inv.drop.value_at_onset,
             "mean_after_drop": inv.drop.mean_after,
             "evaluations": inv.drop.points,
+            "source": None if source is None else {
+                "kind": source.kind, "metric": source.metric, "description": source.description,
+                "date_from": source.date_from, "labelled_rows": source.labelled_rows, "rows": source.rows,
+                "higher_is_better": source.higher_is_better,
+            },
+            "series": [
+                {"window_start": iso(row["window_start"]), "value": row["value"], "points": row["points"],
+                 **({"labelled_rows": row["labelled_rows"]} if "labelled_rows" in row else {})}
+                for row in inv.metric.iter_rows(named=True)
+            ],
         },
         "lead_days": inv.lead_days,
         "lead_windows": inv.lead_windows,
@@ -193,6 +207,18 @@ def timeline_rows(inv: Investigation) -> list[list[str]]:
     from mlobs_notebook.plots.timeline import timeline_events
 
     return [[human(e["when"], inv.granularity), e["what"], e["detail"]] for e in timeline_events(inv)]
+
+
+def metric_line(inv: Investigation) -> str:
+    """Where the metric series came from, as one sentence."""
+    source = inv.metric_source
+    return source.description if source is not None else f"{inv.metric_name} from evaluation runs"
+
+
+def inconclusive_lines(inv: Investigation) -> list[str]:
+    """Why there is no verdict and the flag that fixes it (empty for any other verdict)."""
+    why = inv.diagnosis.inconclusive
+    return [] if why is None else [f"Why: {why.reason}", f"Fix: re-run with {why.flag}"]
 
 
 def snapshot_line(inv: Investigation) -> str:

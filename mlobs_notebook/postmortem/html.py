@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from mlobs_notebook import markup
-from mlobs_notebook.postmortem.contents import iso, signal_rows, snapshot_line, timeline_rows
+from mlobs_notebook.postmortem.contents import (
+    inconclusive_lines,
+    iso,
+    metric_line,
+    signal_rows,
+    snapshot_line,
+    timeline_rows,
+)
 from mlobs_notebook.postmortem.figures import figures
 from mlobs_notebook.times import human
 
@@ -40,7 +47,7 @@ def summary_html(inv: Investigation) -> str:
         for s in d.suspects
     ]
     return markup.render("postmortem/summary.html.j2", inv=inv, d=d, suspects=suspects,
-                         color=VERDICT_COLORS.get(d.verdict, "#374151"))
+                         color=VERDICT_COLORS.get(d.verdict, "#374151"), why=inconclusive_lines(inv))
 
 
 def to_html(inv: Investigation) -> str:
@@ -58,8 +65,10 @@ def to_html(inv: Investigation) -> str:
     baseline = [
         ["training dataset", inv.dataset.name],
         ["source", inv.dataset.source.uri],
+        ["read", inv.baseline_source or inv.dataset.source.uri],
         ["digest", inv.dataset.digest],
         ["digest check", snapshot_line(inv)],
+        ["metric series", metric_line(inv)],
     ]
     return markup.render(
         "postmortem/report.html.j2",

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from mlobs_notebook.postmortem.contents import (
     cause_lines,
+    inconclusive_lines,
+    metric_line,
     signal_rows,
     snapshot_line,
     timeline_rows,
@@ -39,6 +41,7 @@ def to_markdown(inv: Investigation, figures_dir: str | None = None) -> str:
         "## Summary", "", f"**Verdict: {d.verdict}**", "",
         *(f"- {md_escape(line)}" for line in (cause_lines(inv) if len(d.causes) > 1 else [])),
         *([""] if len(d.causes) > 1 else []),
+        *(f"**{md_escape(line)}**" + "\n" for line in inconclusive_lines(inv)),
         *(f"- {md_escape(s)}" for s in d.evidence), "",
         f"**Recommendation:** {md_escape(d.recommendation)}", "",
     ]
@@ -72,7 +75,9 @@ def to_markdown(inv: Investigation, figures_dir: str | None = None) -> str:
                 out += ["```diff", s.diff.replace("```", "` ` `"), "```", ""]
     out += ["", "## Baseline", "", f"- training dataset: {md_escape(inv.dataset.name)}",
             f"- source: `{inv.dataset.source.uri}`", f"- digest: {inv.dataset.digest}",
+            f"- read: `{inv.baseline_source or inv.dataset.source.uri}`",
             f"- digest check: {md_escape(snapshot_line(inv))}",
+            "", "## Metric", "", f"- {md_escape(metric_line(inv))}",
             "", "## Notes", "", *(f"- {md_escape(n)}" for n in inv.notes), ""]
     return "\n".join(out)
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mlobs_notebook.postmortem.contents import cause_lines, snapshot_line
+from mlobs_notebook.postmortem.contents import (
+    cause_lines,
+    inconclusive_lines,
+    metric_line,
+    snapshot_line,
+)
 from mlobs_notebook.times import Granularity, human
 
 if TYPE_CHECKING:
@@ -14,14 +19,17 @@ __all__ = ["text_summary"]
 
 
 def text_summary(inv: Investigation) -> str:
-    """Verdict, model, baseline (with its digest check), evidence, suspects, warnings, advice."""
+    """Verdict (with why and the fix when inconclusive), model, baseline (with its digest check),
+    where the metric came from, evidence, suspects, warnings, advice."""
     d = inv.diagnosis
     lines = [
         f"Verdict: {d.verdict}" + (f" (confidence {d.confidence:.1f})" if d.confidence is not None else ""),
         *([f"Causes: {'; '.join(cause_lines(inv))}"] if len(d.causes) > 1 else []),
+        *inconclusive_lines(inv),
         f"Model: {inv.model.name} version {inv.model.version} (run {inv.model.run_id})",
-        f"Baseline: {inv.dataset.source.uri}",
+        f"Baseline: {inv.baseline_source or inv.dataset.source.uri}",
         f"Digest check: {snapshot_line(inv)}",
+        f"Metric: {metric_line(inv)}",
         "",
         "Evidence:",
         *(f"  - {e}" for e in d.evidence),

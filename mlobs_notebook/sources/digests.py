@@ -34,13 +34,14 @@ def snapshot_check(record: DatasetRecord) -> SnapshotCheck:
     return check_frame(record, frame)
 
 
-def check_frame(record: DatasetRecord, frame: pl.LazyFrame) -> SnapshotCheck:
-    """:func:`snapshot_check` on data already opened."""
-    uri = record.source.uri
-    df = frame.collect()
+def check_frame(record: DatasetRecord, frame: pl.LazyFrame | pl.DataFrame, read_from: str | None = None) -> SnapshotCheck:
+    """:func:`snapshot_check` on data already opened; ``read_from`` names where it was read when
+    that is not the recorded source (a baseline the user gave)."""
+    uri = read_from or record.source.uri
+    df = frame.collect() if isinstance(frame, pl.LazyFrame) else frame
     digests = _digests(df)
     kind = next((k for k, v in digests.items() if v == record.digest), None)
-    if kind is None and record.source.kind == ICEBERG:
+    if kind is None and record.source.kind == ICEBERG and read_from is None:
         # MLflow hashes rows in order; a multi-file snapshot scans in no fixed order, while the
         # logged frame was usually built in the order its files were appended
         from mlobs_notebook.sources.iceberg import scan_in_append_order
@@ -58,13 +59,14 @@ def check_frame(record: DatasetRecord, frame: pl.LazyFrame) -> SnapshotCheck:
             f"its {' and '.join(disagree)} differ from what MLflow recorded"
         return SnapshotCheck(
             "mismatch", record.digest, actual,
-            f"the snapshot changed since training: {uri} {why} for dataset {record.name!r} "
+            f"{'the snapshot changed since training' if read_from is None else 'not the data MLflow recorded'}: "
+            f"{uri} {why} for dataset {record.name!r} "
             f"({df.height:,} rows now{_recorded_rows(record)})",
             checks=checks,
         )
     coverage, partial = _coverage(kind, df)
     agreed = _agreed(checks)
-    if partial and record.source.pinned and record.source.kind in (ICEBERG, "delta"):
+    if partial and read_from is None and record.source.pinned and record.source.kind in (ICEBERG, "delta"):
         # an Iceberg snapshot or a Delta version is immutable: the recorded id pins every row,
         # and the digest agrees on the part it covers
         return SnapshotCheck(
@@ -77,7 +79,7 @@ def check_frame(record: DatasetRecord, frame: pl.LazyFrame) -> SnapshotCheck:
     if partial:
         return SnapshotCheck(
             "partial", record.digest, record.digest,
-            f"the recorded digest {record.digest} matches {uri}, but it covers only {coverage}: "
+            f"the recorded digest {record.digest} matches {uri}, but it covers {coverage} only: "
             f"the rest of the data cannot be checked against the record.{agreed}",
             coverage=coverage, checks=checks,
         )

@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import re
 import warnings
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from mlobs_notebook.errors import (
@@ -89,18 +91,21 @@ def training_datasets(
             "data is unknown. Log it with mlflow.log_input(mlflow.data.from_pandas(df, "
             "source=...), context='training') in the training job."
         )
-    records = [_dataset_record(item, record.run_id) for item in inputs]
+    started = from_epoch_ms(run.info.start_time)
+    records = [_dataset_record(item, record.run_id, started) for item in inputs]
     return sorted(records, key=lambda r: r.context != "training")
 
 
-def _dataset_record(item: Any, run_id: str) -> DatasetRecord:
+def _dataset_record(item: Any, run_id: str, started: datetime | None) -> DatasetRecord:
     dataset = item.dataset
     context = next((t.value for t in item.tags or [] if t.key == _CONTEXT_TAG), None)
+    # a table recorded without its snapshot or version is read as it was when training started
+    source = replace(parse_source(dataset.source_type, dataset.source), as_of=started)
     return DatasetRecord(
         name=dataset.name,
         digest=dataset.digest,
         source_type=dataset.source_type,
-        source=parse_source(dataset.source_type, dataset.source),
+        source=source,
         schema=_parse_schema(dataset.schema),
         profile=_parse_json(dataset.profile),
         context=context,
@@ -145,11 +150,31 @@ def _by_alias(client: Any, uri: str, name: str, alias: str | None) -> ModelVersi
         return _by_selector(client, uri, name, "latest")
     version = registered.aliases.get(alias)
     if version is None:
+        stage = _STAGES.get(alias.lower())
+        if stage is not None and stage != "None" and stage in _stages_held(registered):
+            # the legacy convention: promoted with transition_model_version_stage, no alias
+            return _by_stage(client, uri, name, stage, registered,
+                             f"model {name!r} has no alias {alias!r}; read its legacy stage {stage!r} instead")
         raise AliasNotFound(
             f"model {name!r} has no alias {alias!r}. {_aliases_and_stages(registered)} "
-            f"Set one with MlflowClient().set_registered_model_alias({name!r}, {alias!r}, <version>)."
+            f"{_ways_in(client, name, registered)} "
+            f"Or set the alias with MlflowClient().set_registered_model_alias({name!r}, {alias!r}, <version>)."
         )
     return _from_version(client, uri, client.get_model_version(name, str(version)))
+
+
+def _stages_held(registered: Any) -> set[str]:
+    return {v.current_stage for v in registered.latest_versions or [] if v.current_stage}
+
+
+def _ways_in(client: Any, name: str, registered: Any) -> str:
+    """The URIs that work without an alias: a stage a version holds, or a version."""
+    stages = sorted(_stages_held(registered) - {"None"})
+    versions = sorted(int(v.version) for v in client.search_model_versions(f"name = '{_quote(name)}'"))
+    ways = [f"models:/{name}/{stage}" for stage in stages]
+    if versions:
+        ways.append(f"models:/{name}/{versions[-1]}" + (" (its latest version)" if len(versions) > 1 else ""))
+    return f"Pass --model {' or '.join(ways)}." if ways else f"Model {name!r} has no versions yet."
 
 
 def _by_selector(client: Any, uri: str, name: str, selector: str) -> ModelVersionRecord:
@@ -176,22 +201,27 @@ def _by_selector(client: Any, uri: str, name: str, selector: str) -> ModelVersio
             f"({', '.join(_STAGES.values())}). Use models:/{name}@<alias> for an alias. "
             f"{_aliases_and_stages(registered)}"
         )
+    return _by_stage(client, uri, name, stage, registered, f"models:/{name}/{stage} reads a legacy stage")
+
+
+def _by_stage(client: Any, uri: str, name: str, stage: str, registered: Any, how: str) -> ModelVersionRecord:
+    """The newest version in a legacy stage; warns :class:`StageDeprecated` and notes it."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         latest = client.get_latest_versions(name, stages=[stage])
     mlflow_says = " ".join(str(w.message) for w in caught if issubclass(w.category, FutureWarning))
-    warnings.warn(
-        StageDeprecated(
-            f"models:/{name}/{stage} reads the legacy registry stage {stage!r}; MLflow deprecated "
-            f"stages in favour of aliases (use models:/{name}@<alias>). MLflow: {mlflow_says}".strip()
-        ),
-        stacklevel=4,
-    )
     if not latest:
         raise AliasNotFound(
-            f"model {name!r} has no version in stage {stage!r}. {_aliases_and_stages(registered)}"
+            f"model {name!r} has no version in stage {stage!r}. {_aliases_and_stages(registered)} "
+            f"{_ways_in(client, name, registered)}"
         )
-    return _from_version(client, uri, latest[0])
+    note = (
+        f"{how} (version {latest[0].version}): MLflow deprecated registry stages in favour of aliases; "
+        f"set one with MlflowClient().set_registered_model_alias({name!r}, 'production', "
+        f"{latest[0].version}). {('MLflow: ' + mlflow_says) if mlflow_says else ''}".strip()
+    )
+    warnings.warn(StageDeprecated(note), stacklevel=5)
+    return replace(_from_version(client, uri, latest[0]), notes=(note,))
 
 
 def _from_logged_model(client: Any, uri: str, model_id: str) -> ModelVersionRecord:
@@ -206,7 +236,7 @@ def _from_logged_model(client: Any, uri: str, model_id: str) -> ModelVersionReco
     if mine:
         return _from_version(client, uri, max(mine, key=lambda v: int(v.version)))
     record = _from_run(client, uri, logged.source_run_id, registered=False)
-    return _replace(record, logged_model_id=model_id)
+    return replace(record, logged_model_id=model_id)
 
 
 def _from_run(client: Any, uri: str, run_id: str, registered: bool = True) -> ModelVersionRecord:
@@ -258,12 +288,6 @@ def _logged_model_id(version: Any) -> str | None:
     # the sqlite registry leaves model_id empty; the version's source names the logged model
     match = _LOGGED_MODEL_SOURCE.match(version.source or "")
     return getattr(version, "model_id", None) or (match.group(1) if match else None)
-
-
-def _replace(record: ModelVersionRecord, **changes: Any) -> ModelVersionRecord:
-    from dataclasses import replace
-
-    return replace(record, **changes)
 
 
 def _registered_model(client: Any, uri: str, name: str) -> Any:

@@ -24,7 +24,7 @@ from mlobs_notebook.sources.iceberg_uri import (
     safe_catalog_properties,
 )
 
-__all__ = ["local_path", "parse_source", "source_from_uri"]
+__all__ = ["local_path", "location", "parse_source", "source_from_uri"]
 
 _DELTA_URI = re.compile(r"^delta(?:\+file)?://(?P<path>.+?)(?:@(?P<version>\d+))?$")
 
@@ -46,7 +46,7 @@ def source_from_uri(uri: str, catalog_properties: Mapping[str, Any] | None = Non
             raise SourceUnreadable(
                 f"cannot read {text!r}: expected 'delta:///<path>[@<version>]'"
             )
-        path = local_path(match.group("path")) if "://" in match.group("path") else match.group("path")
+        path = location(match.group("path"))
         version = match.group("version")
         return SourceRef("delta", text, path=path,
                          version=int(version) if version is not None else None)
@@ -79,9 +79,9 @@ def parse_source(source_type: str, source: str | Mapping[str, Any]) -> SourceRef
         version = raw.get("delta_table_version")
         path = raw.get("path")
         table = raw.get("delta_table_name")
-        location = path or table or ""
-        uri = f"delta://{location}" + (f"@{version}" if version is not None else "")
-        return SourceRef("delta", uri, path=local_path(path) if path else None, table=table,
+        where = path or table or ""
+        uri = f"delta://{where}" + (f"@{version}" if version is not None else "")
+        return SourceRef("delta", uri, path=location(path) if path else None, table=table,
                          version=int(version) if version is not None else None)
     if source_type == "http":
         url = str(raw.get("url") or raw.get("uri") or "")
@@ -93,6 +93,12 @@ def parse_source(source_type: str, source: str | Mapping[str, Any]) -> SourceRef
     # MLflow's own artifact sources (s3, gs, local, ...) name their kind by the scheme already
     return parsed if parsed.kind != "local" or source_type == "local" else SourceRef(
         source_type, parsed.uri, path=parsed.path)
+
+
+def location(text: str) -> str:
+    """A table's location as readers take it: a local path, or an object-storage URI unchanged."""
+    scheme = urlparse(text).scheme
+    return local_path(text) if scheme in ("", "file") or len(scheme) == 1 else text
 
 
 def local_path(text: str) -> str:

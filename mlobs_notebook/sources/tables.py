@@ -9,6 +9,9 @@ from a URI string). Supported:
   (``~/.pyiceberg.yaml`` or ``PYICEBERG_CATALOG__<NAME>__URI`` ...), else from the
   ``catalog_properties`` recorded with the dataset.
 - a Delta table at a version: ``delta:///abs/path@<version>`` (needs the ``delta`` extra)
+- a folder that is a Delta or an Iceberg table (read as that table)
+- any of these on object storage: ``s3://``, ``s3a://``, ``gs://``, ``az://``
+  (:mod:`~mlobs_notebook.sources.objectstore`)
 
 Reading is lazy: nothing is scanned until the frame is collected. Checking a snapshot against the
 digest MLflow recorded (:func:`snapshot_check`) collects it, because the digest hashes content.
@@ -47,6 +50,9 @@ def load_snapshot(
 ) -> pl.LazyFrame:
     """The exact data a dataset record (or URI) points at, as a LazyFrame.
 
+    A record's table logged without a snapshot or version is read as it was when its training
+    run started (:func:`~mlobs_notebook.sources.scan.open_source`), never as it is now.
+
     ``check_digest``: with a DatasetRecord, recompute MLflow's digest and warn
     :class:`~mlobs_notebook.errors.SnapshotChanged` if the data no longer matches the record (a
     finding, not an error; see :func:`~mlobs_notebook.sources.digests.snapshot_check`). ``None`` checks only when the
@@ -63,7 +69,7 @@ def load_snapshot(
 
 
 def load_current(
-    uri: DatasetRecord | SourceRef | str,
+    uri: DatasetRecord | SourceRef | str | Path,
     time_column: str | None = None,
     start: date | datetime | str | None = None,
     end: date | datetime | str | None = None,

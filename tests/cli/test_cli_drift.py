@@ -120,6 +120,8 @@ def test_databricks_format_writes_their_table(files: tuple[Path, Path], tmp_path
     assert main([*common, "--format", "databricks"]) == 2
     assert "--out" in capsys.readouterr().err
     assert not list(tmp_path.glob(".*writing*"))
+
+
 def test_learned_thresholds_statistics_and_a_time_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rng = np.random.default_rng(6)
     start = dt.datetime(2024, 1, 1)
@@ -171,3 +173,27 @@ def test_text_with_two_offsets_windowed_in_the_zone_given(tmp_path: Path, capsys
         ("2024-03-30T00:00:00+01:00", 24), ("2024-03-31T00:00:00+01:00", 23), ("2024-04-01T00:00:00+02:00", 24)]  # fmt: skip
     assert main(args) == 0
     assert "--time-zone" in capsys.readouterr().err  # the note says how to get local days
+
+
+def test_id_columns_are_left_out_by_the_rule_investigate_uses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mlobs_notebook.investigation.features import is_id_column
+
+    baseline, current = tmp_path / "b.parquet", tmp_path / "c.parquet"
+    for path, seed, offset in ((baseline, 1, 0), (current, 2, 10_000)):
+        frame = _frame(seed, 0.0)
+        # new rows always bring new ids: compared as features they would always "drift"
+        frame.with_columns(
+            pl.int_range(offset, offset + frame.height).alias("user_id"),
+            pl.int_range(offset, offset + frame.height).alias("ID"),
+            pl.lit(1).alias("paid"),  # ends in "id" but is no id column
+        ).write_parquet(path)
+    assert main(["drift", "--baseline", str(baseline), "--current", str(current), "--time-column", "ts",
+                 "--granularity", "1d"]) == 0
+    captured = capsys.readouterr()
+    names = {r["column_name"] for r in json.loads(captured.out)["rows"]}
+    assert names == {"amount", "channel", "paid"}
+    assert names == {c for c in ("amount", "channel", "paid", "user_id", "ID") if not is_id_column(c)}
+    assert "id column(s) left out: user_id, ID" in captured.err
+    assert main(["drift", "--baseline", str(baseline), "--current", str(current), "--columns", "user_id,amount"]) == 0
+    named = {r["column_name"] for r in json.loads(capsys.readouterr().out)["rows"]}
+    assert named == {"user_id", "amount"}

@@ -110,3 +110,91 @@ def test_the_older_window_spelling_still_means_the_granularity():
     late = _change("etl", 8)  # 08:00: after the 06:00-07:00 onset window
     assert diagnose([onset], _drop(), {"x": [late]}, window=timedelta(hours=1)).verdict == "data_drift"
     assert diagnose([onset], _drop(), {"x": [late]}, window=timedelta(days=1)).verdict == "pipeline_bug"
+
+
+# --- inconclusive: the evidence too thin for a verdict ---------------------------------------
+
+def _series(days: int, points: list[int] | None = None, start: date = date(2026, 3, 1)):
+    import polars as pl
+
+    counts = points or [1] * days
+    return pl.DataFrame({
+        "window_start": [datetime(start.year, start.month, start.day, tzinfo=UTC) + timedelta(days=i) for i in range(days)],
+        "value": [0.8] * days, "run_id": ["r"] * days, "points": counts,
+    }).with_columns(pl.col("points").cast(pl.UInt32))
+
+
+def test_the_minimum_is_the_reference_plus_the_persistence_window():
+    from mlobs_notebook.correlate import REFERENCE_POINTS
+    from mlobs_notebook.diagnose import minimum_evaluations
+
+    assert minimum_evaluations() == REFERENCE_POINTS + 3 == 17
+    assert minimum_evaluations((3, 5)) == 19
+    assert minimum_evaluations(baseline_value_given=True) == 3
+
+
+def test_never_healthy_over_one_evaluation():
+    one = MetricDrop("auc", 0.84, 0.02, None, None, None, 1, "threshold")
+    d = diagnose([_onset("x")], one, {})
+    assert d.verdict == "inconclusive"
+    assert "1 window" in d.inconclusive.reason and d.inconclusive.flag
+    assert d.warnings and "x drifted" in d.warnings[0]  # the drift is still reported
+    assert "inconclusive" in __import__("mlobs_notebook.diagnose", fromlist=["VERDICTS"]).VERDICTS
+
+
+def test_few_windows_after_training_are_too_thin():
+    from mlobs_notebook.diagnose import thin_evidence
+    from mlobs_notebook.records import MetricSource
+    from mlobs_notebook.times import Granularity
+
+    source = MetricSource("evaluation_runs", "auc", "runs", "start_time")
+    series = _series(30)
+    day = Granularity.parse("1d")
+    assert thin_evidence(series, source, trained_until=None, granularity=day, minimum=17) is None
+    # training data ending on 21 March leaves 10 windows (the window holding the end counts)
+    trained = datetime(2026, 3, 21, 12, tzinfo=UTC)
+    why = thin_evidence(series, source, trained_until=trained, granularity=day, minimum=17)
+    assert why is not None and "a value in 10 windows of 1d after the training data ends" in why.reason
+    assert "--metric-run" in why.flag and "--predictions" in why.flag
+
+
+def test_many_evaluations_on_one_date_are_inconclusive_whatever_the_length():
+    from mlobs_notebook.diagnose import thin_evidence
+    from mlobs_notebook.records import MetricSource
+    from mlobs_notebook.times import Granularity
+
+    hint = MetricSource("evaluation_runs", "auc", "runs", "start_time", hint="tags.day holds 40 dates",
+                        hint_flag="--date-from tags.day")
+    crowded = _series(20, [21] + [1] * 19)  # 20 windows, but 21 of the 40 runs on the first day
+    why = thin_evidence(crowded, hint, trained_until=None, granularity=Granularity.parse("1d"), minimum=17)
+    assert why.flag == "--date-from tags.day"
+    assert why.reason.startswith("21 of the 40 evaluations of auc fall on 2026-03-01 (dated by start_time)")
+    # hourly evaluations read daily: crowded windows, but no one date holds most of them
+    hourly = _series(20, [24] * 20)
+    assert thin_evidence(hourly, hint, trained_until=None, granularity=Granularity.parse("1d"), minimum=17) is None
+    # a predictions log's windows count labelled rows, not runs
+    rows = MetricSource("predictions", "auc", "log", labelled_rows=500)
+    assert thin_evidence(_series(20, [400] + [5] * 19), rows, trained_until=None,
+                         granularity=Granularity.parse("1d"), minimum=17) is None
+
+
+def test_no_labelled_rows_names_the_label_column():
+    from mlobs_notebook.diagnose import thin_evidence
+    from mlobs_notebook.records import MetricSource
+    from mlobs_notebook.times import Granularity
+
+    source = MetricSource("predictions", "auc", "log", labelled_rows=0, rows=900,
+                          hint="no labelled rows yet: 'y' is null in all 900 rows", hint_flag="--label-column")
+    why = thin_evidence(_series(0), source, trained_until=None, granularity=Granularity.parse("1d"), minimum=17)
+    assert why.flag == "--label-column" and why.reason.startswith("no labelled rows yet")
+    d = diagnose([], _drop(None), {}, inconclusive=why, context=["The auc series: a log."])
+    assert d.verdict == "inconclusive" and d.evidence[0] == "The auc series: a log."
+    assert "--label-column" in d.recommendation
+
+
+def test_lineage_given_without_the_table_is_not_called_no_lineage():
+    d = diagnose([_onset("x")], _drop(), {}, lineage_searched=False,
+                 lineage_note="The lineage holds no dataset matching the training source (closest: s3://lake/t)")
+    said = " ".join(d.evidence)
+    assert "The lineage holds no dataset matching the training source (closest: s3://lake/t), so upstream" in said
+    assert "No lineage was given" not in said

@@ -99,9 +99,17 @@ def test_run_id_logged_model_id_and_runs_uri(mlflow_world):
 
 
 def test_legacy_stage_reads_with_our_deprecation_warning(mlflow_world):
-    with pytest.warns(StageDeprecated, match="models:/churn_model@<alias>"):
+    with pytest.warns(StageDeprecated, match="deprecated registry stages in favour of aliases"):
         model = load_production_model("models:/churn_model/Staging", tracking_uri=mlflow_world.tracking_uri)
     assert model.version == 1
+    assert "legacy stage" in model.notes[0] and "set_registered_model_alias" in model.notes[0]
+
+
+def test_an_alias_that_is_a_stage_name_reads_the_stage(mlflow_world):
+    # --alias Staging: no alias of that name, but version 1 holds the legacy stage
+    with pytest.warns(StageDeprecated, match="no alias 'Staging'; read its legacy stage 'Staging'"):
+        model = load_production_model(MODEL, alias="Staging", tracking_uri=mlflow_world.tracking_uri)
+    assert model.version == 1 and model.stage == "Staging"
 
 
 def test_unknown_model_lists_registered_names(mlflow_world):
@@ -116,11 +124,13 @@ def test_missing_alias_lists_the_models_aliases(mlflow_world):
     assert "'champion'" in message
     assert "challenger (v1), production (v2)" in message
     assert "Staging (v1)" in message
+    # the URIs that work without the alias are named
+    assert "models:/churn_model/Staging" in message and "models:/churn_model/2 (its latest version)" in message
 
 
 def test_empty_stage_and_missing_version(mlflow_world):
     uri = mlflow_world.tracking_uri
-    with pytest.warns(StageDeprecated), pytest.raises(AliasNotFound, match="no version in stage 'Production'"):
+    with pytest.raises(AliasNotFound, match="no version in stage 'Production'.*models:/churn_model/Staging"):
         load_production_model("models:/churn_model/Production", tracking_uri=uri)
     with pytest.raises(VersionNotFound, match="no version 9. Versions: 1, 2"):
         load_production_model("models:/churn_model/9", tracking_uri=uri)

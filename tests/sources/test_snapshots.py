@@ -192,9 +192,13 @@ def test_parse_source_reads_mlflow_json_without_source_classes(source_type, stor
 
 
 def test_a_source_kind_we_cannot_read_says_what_we_can(tmp_path):
+    from mlobs_notebook.records import SourceRef
     from mlobs_notebook.sources.refs import parse_source
 
-    with pytest.raises(SourceUnreadable, match="'code' are not supported. Supported: parquet/CSV"):
+    with pytest.raises(SourceUnreadable, match="'spark_table' are not supported. Supported: parquet/CSV"):
+        load_snapshot(SourceRef("spark_table", "main.features"))
+    # a 'code' source names where the dataset was built, not where its data lives
+    with pytest.raises(SourceUnreadable, match="'code' source.*from_pandas\\(df\\) without source="):
         load_snapshot(parse_source("code", '{"tags": {}}'))
 
 

@@ -115,3 +115,18 @@ def test_static_view_holds_every_step(inv):
 def test_an_unknown_step_is_refused(inv):
     with pytest.raises(InputError, match="unknown step 'triage'.*verdict"):
         InvestigationPanel(inv, step="triage")
+
+
+def test_an_inconclusive_verdict_shows_why_and_the_flag_in_its_colour(inv):
+    import dataclasses
+
+    from mlobs_notebook.diagnose import Inconclusive
+    from mlobs_notebook.postmortem.html import VERDICT_COLORS
+
+    why = Inconclusive("40 of the 40 evaluations of auc fall on 2026-11-30 (dated by start_time)", "--date-from tags.eval_date")
+    thin = dataclasses.replace(inv, diagnosis=dataclasses.replace(inv.diagnosis, verdict="inconclusive", inconclusive=why))
+    html = InvestigationPanel(thin, step="verdict").view("verdict").children[0].value
+    assert "color:#4d4d4d'>inconclusive" in html
+    assert "<b>Fix:</b> re-run with <code>--date-from tags.eval_date</code>" in html and why.reason in html
+    summary = thin._repr_html_()
+    assert f"background:{VERDICT_COLORS['inconclusive']}" in summary and "Fix: re-run with --date-from tags.eval_date" in summary
