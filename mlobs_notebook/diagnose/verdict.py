@@ -1,5 +1,8 @@
 """From evidence to a verdict: ``pipeline_bug``, ``data_drift``, ``model_drift`` or ``healthy``. Pure.
 
+(An LLM app has a fifth verdict, ``app_change``: :mod:`mlobs_notebook.diagnose.app_change`
+applies these rules to its inputs first.)
+
 The rules, in order:
 
 1. No sustained metric drop: ``healthy``; features that drifted anyway are listed as warnings.
@@ -25,7 +28,7 @@ from mlobs_notebook.times import Granularity, aware, human
 
 __all__ = ["DEFAULT_SLACK", "RECOMMENDATIONS", "VERDICTS", "Diagnosis", "diagnose"]
 
-VERDICTS = ("pipeline_bug", "data_drift", "model_drift", "healthy")
+VERDICTS = ("pipeline_bug", "data_drift", "model_drift", "healthy", "app_change")
 # A drift that starts up to a day after the metric fell still counts as "before" it: metrics are
 # usually daily, so the drop's window covers the day the drift window opened in.
 DEFAULT_SLACK = timedelta(days=1)

@@ -8,8 +8,7 @@ upstream changes, ``diagnose`` decides. The granularity is parsed here, once, an
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +24,8 @@ from mlobs_notebook.correlate import (
 )
 from mlobs_notebook.diagnose import DEFAULT_LOOKBACK, diagnose
 from mlobs_notebook.errors import InputError
+from mlobs_notebook.investigation.clock import Clock as _Clock
+from mlobs_notebook.investigation.clock import Progress
 from mlobs_notebook.investigation.evidence import LineageEvidence, lineage_evidence
 from mlobs_notebook.investigation.features import choose_features
 from mlobs_notebook.investigation.result import Investigation
@@ -33,16 +34,13 @@ from mlobs_notebook.times import Granularity, read_time_column, to_utc
 
 __all__ = ["investigate"]
 
-Progress = Callable[[str, float], None]
-
-
 def investigate(
-    model: Any,
+    model: Any = None,
     current: Any = None,
     lineage: Any = None,
     *,
     metric: str = "auc",
-    time_column: str,
+    time_column: str | None = None,
     granularity: Granularity | str = "1d",
     alias: str = "production",
     tracking_uri: str | None = None,
@@ -60,6 +58,8 @@ def investigate(
     time_format: str | None = None,
     progress: Progress | None = None,
     lookback_days: int | None = None,
+    traces: Any = None,
+    **trace_options: Any,
 ) -> Investigation:
     """Investigate a model's production metric: see the module docstring.
 
@@ -73,7 +73,24 @@ def investigate(
     ``lookback``: how long before a drift onset an upstream change still explains it
     (``lookback_days`` is its older spelling). Raises :class:`~mlobs_notebook.errors.InputError`
     subclasses naming the model, column or source at fault.
+
+    ``traces`` (an experiment, run or ``models:/m-...``) investigates an LLM app from its MLflow
+    traces instead: :func:`~mlobs_notebook.investigation.traces.investigate_traces`, which also
+    takes the ``trace_options`` (``baseline``, ``span_attributes``, ``method``).
     """
+    if traces is not None:
+        from mlobs_notebook.investigation.traces import investigate_traces
+
+        return investigate_traces(
+            traces, lineage, metric=metric, tracking_uri=tracking_uri, granularity=granularity,
+            lineage_dataset=lineage_dataset, start=start, end=end, baseline_value=baseline_value,
+            persistence=persistence, lookback=lookback if lookback_days is None else timedelta(days=lookback_days),
+            max_lag=max_lag, thresholds=thresholds, progress=progress, **trace_options,
+        )
+    if trace_options:
+        raise InputError(f"{', '.join(sorted(trace_options))}: options of a traces investigation; pass traces= too")
+    if model is None or time_column is None:
+        raise InputError("investigate needs model= and time_column= (or traces= for an LLM app's traces)")
     from mlobs_notebook.drift import compute_drift
     from mlobs_notebook.sources.digests import snapshot_check
     from mlobs_notebook.sources.evaluations import metric_series
@@ -177,22 +194,6 @@ def investigate(
         diagnosis=diagnosis, notes=tuple(notes), zone=zone, timings=clock.timings,
         lineage=evidence.graph if evidence else None,
     )
-
-
-class _Clock:
-    """Times each step and reports progress."""
-
-    def __init__(self, progress: Progress | None) -> None:
-        self.progress = progress
-        self.timings: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def step(self, name: str, fraction: float) -> None:
-        now = time.perf_counter()
-        self.timings[name] = round(now - self._last, 3)
-        self._last = now
-        if self.progress is not None:
-            self.progress(name, fraction)
 
 
 def _target(evidence: LineageEvidence | None) -> str | None:

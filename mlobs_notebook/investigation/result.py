@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from mlobs_notebook.correlate import FeatureOnset, MetricDrop, lead_time, lead_windows
-from mlobs_notebook.diagnose import Diagnosis
+from mlobs_notebook.diagnose import AppChange, Diagnosis
 from mlobs_notebook.records import DatasetRecord, ModelVersionRecord, SnapshotCheck
 from mlobs_notebook.times import Granularity
 
@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from mlobs_notebook.drift import DriftReport
     from mlobs_notebook.lineage import LineageGraph, Upstream
 
-__all__ = ["Investigation"]
+__all__ = ["TRACES", "Investigation"]
+
+TRACES = "mlflow_traces"  # the source type of a baseline made of traces
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,12 @@ class Investigation:
     the data's zone (``zone``). ``metric`` is the metric per window (``window_start``, ``value``,
     ``run_id``, ``points``); ``correlations`` the lagged correlation per drifted feature, lags
     counted in windows of ``granularity``.
+
+    An investigation of an LLM app's traces (:func:`~mlobs_notebook.investigation.traces.investigate_traces`)
+    fills the same record: ``model`` is the app's LoggedModel, ``dataset`` its baseline traces
+    (``source_type`` ``mlflow_traces``), ``features`` the trace features, whose role (input,
+    retrieval, app) ``feature_roles`` gives, and ``app_changes`` the app versions that started
+    serving.
     """
 
     model: ModelVersionRecord
@@ -57,6 +65,13 @@ class Investigation:
     zone: str = "UTC"
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     lineage: LineageGraph | None = field(default=None, compare=False, repr=False)
+    app_changes: tuple[AppChange, ...] = ()
+    feature_roles: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def of_traces(self) -> bool:
+        """Whether this investigates an LLM app's traces (else a model's tabular features)."""
+        return self.dataset.source_type == TRACES
 
     @property
     def verdict(self) -> str:
@@ -116,9 +131,14 @@ class Investigation:
 
         return summary_html(self)
 
+    @property
+    def _model_ref(self) -> str:
+        m = self.model
+        return f"{m.name}@v{m.version}" if m.version is not None else repr(m.label)
+
     def __repr__(self) -> str:
         return (
-            f"Investigation(verdict={self.verdict!r}, model={self.model.name}@v{self.model.version}, "
+            f"Investigation(verdict={self.verdict!r}, model={self._model_ref}, "
             f"drifted={[o.feature for o in self.drifted_features]}, "
             f"suspects={[s.job for s in self.diagnosis.suspects]})"
         )
