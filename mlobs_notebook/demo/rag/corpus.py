@@ -164,7 +164,13 @@ PROMPTS = {
 }
 
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_STOP = frozenset(["a", "an", "the", "is", "are", "am", "be", "do", "does", "did", "i", "my", "me", "we", "you", "your", "it", "its", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "how", "what", "when", "where", "which", "who", "why", "can", "could", "should", "would", "will", "there", "this", "that", "these", "those", "every", "each", "any", "some", "as", "after", "before", "than", "then", "get", "gets", "got", "acme"])
+_STOP = frozenset({
+    "a", "an", "the", "is", "are", "am", "be", "do", "does", "did", "i", "my", "me", "we", "you",
+    "your", "it", "its", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or",
+    "how", "what", "when", "where", "which", "who", "why", "can", "could", "should", "would",
+    "will", "there", "this", "that", "these", "those", "every", "each", "any", "some", "as",
+    "after", "before", "than", "then", "get", "gets", "got", "acme",
+})
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 REFUSAL = "I could not find this in the Acme documentation."
 # what the model adds when it pads a fragment or gives "background": plausible, never in the docs
