@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from mlobs_notebook.cli import trace_options
 from mlobs_notebook.errors import InputError
 
 
@@ -17,7 +18,8 @@ def add_parser(subparsers) -> None:
             "Load the model behind an alias, its training snapshot and the current data; measure "
             "drift per window; find upstream changes in the OpenLineage events; correlate with the "
             "metric; print a verdict (pipeline_bug, data_drift, model_drift, healthy) with evidence. "
-            "Exit 0 for any verdict, 2 for bad input."
+            "With --traces, investigate an LLM app from its MLflow traces instead (verdicts also "
+            "app_change). Exit 0 for any verdict, 2 for bad input."
         ),
     )
     parser.add_argument("--demo", metavar="DIR", help="take every setting from a demo world's manifest.json")
@@ -37,6 +39,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--columns", help="comma-separated features to compare (default: the model's signature)")
     parser.add_argument("--format", default="text", choices=("text", "json"))
     parser.add_argument("--out", metavar="REPORT", help="write the postmortem: report.html or report.md")
+    trace_options.add_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -66,16 +69,19 @@ def _settings(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     from mlobs_notebook.investigation import investigate
 
-    s = _settings(args)
     if args.out and not args.out.lower().endswith((".html", ".htm", ".md")):
         raise InputError(f"--out {args.out}: use a .html or .md file name")
-    inv = investigate(
-        s["model"], s["current"], s["lineage"], metric=s["metric"], time_column=s["time_column"],
-        granularity=s["granularity"], alias=s["alias"], tracking_uri=s["tracking_uri"],
-        eval_filter=s["eval_filter"], lineage_dataset=args.lineage_dataset,
-        columns=[c.strip() for c in args.columns.split(",")] if args.columns else None,
-        time_format=args.time_format,
-    )
+    if trace_options.wants_traces(args):
+        inv = trace_options.investigate(args)
+    else:
+        s = _settings(args)
+        inv = investigate(
+            s["model"], s["current"], s["lineage"], metric=s["metric"], time_column=s["time_column"],
+            granularity=s["granularity"], alias=s["alias"], tracking_uri=s["tracking_uri"],
+            eval_filter=s["eval_filter"], lineage_dataset=args.lineage_dataset,
+            columns=[c.strip() for c in args.columns.split(",")] if args.columns else None,
+            time_format=args.time_format,
+        )
     written = inv.write(args.out) if args.out else None
     if args.format == "json":
         payload = inv.to_dict()

@@ -61,10 +61,11 @@ def investigation_dict(inv: Investigation) -> dict[str, Any]:
     check = inv.snapshot_check
     return {
         "verdict": d.verdict,
+        "source": "traces" if inv.of_traces else "model",
         "model": {
             "name": inv.model.name,
             "version": inv.model.version,
-            "run_id": inv.model.run_id,
+            "run_id": inv.model.run_id or None,
             "aliases": list(inv.model.aliases),
             "logged_model_id": inv.model.logged_model_id,
             "tracking_uri": inv.model.tracking_uri,
@@ -111,6 +112,8 @@ def investigation_dict(inv: Investigation) -> dict[str, Any]:
         "warnings": list(d.warnings),
         "lineage_dataset": inv.lineage_dataset,
         "correlations": {feature: frame.to_dicts() for feature, frame in inv.correlations.items()},
+        "app_changes": [c.to_dict() for c in inv.app_changes],
+        "feature_roles": dict(inv.feature_roles),
         "notes": list(inv.notes),
     }
 
@@ -124,6 +127,9 @@ def timeline_rows(inv: Investigation) -> list[list[str]]:
 
 def snapshot_line(inv: Investigation) -> str:
     """The digest check as one sentence, its status first (never silent when it failed)."""
+    if inv.of_traces:
+        return (f"not applicable: the baseline is {inv.dataset.num_rows} traces read from the tracking store "
+                f"({inv.dataset.digest} digests their ids)")
     check = inv.snapshot_check
     if check is None:
         return "not checked: " + next((n for n in inv.notes if "digest" in n), "the snapshot was not re-read")

@@ -14,17 +14,16 @@ __all__ = ["text_summary"]
 
 
 def text_summary(inv: Investigation) -> str:
-    """Verdict, model, baseline (with its digest check), evidence, suspects, warnings, advice."""
+    """Verdict, model (or app), baseline (with its digest check), evidence, suspects, the app's
+    version changes with their diff, warnings, advice."""
     d = inv.diagnosis
-    lines = [
-        f"Verdict: {d.verdict}",
-        f"Model: {inv.model.name} version {inv.model.version} (run {inv.model.run_id})",
-        f"Baseline: {inv.dataset.source.uri}",
-        f"Digest check: {snapshot_line(inv)}",
-        "",
-        "Evidence:",
-        *(f"  - {e}" for e in d.evidence),
-    ]
+    if inv.of_traces:
+        head = [f"App: {inv.model.label}", f"Traces: {inv.current_source}",
+                f"Baseline: {inv.dataset.name} ({inv.dataset.num_rows} traces, {inv.dataset.source.uri})"]
+    else:
+        head = [f"Model: {inv.model.name} version {inv.model.version} (run {inv.model.run_id})",
+                f"Baseline: {inv.dataset.source.uri}", f"Digest check: {snapshot_line(inv)}"]
+    lines = [f"Verdict: {d.verdict}", *head, "", "Evidence:", *(f"  - {e}" for e in d.evidence)]
     if d.suspects:
         lines += ["", "Suspects (most likely first):"]
         lines += [
@@ -32,6 +31,10 @@ def text_summary(inv: Investigation) -> str:
             f"({', '.join(s.kinds)}; {', '.join(s.features)})"
             for i, s in enumerate(d.suspects, 1)
         ]
+    if d.verdict == "app_change":
+        for change in inv.app_changes:
+            if change.diff:
+                lines += ["", f"What changed from {change.before} to {change.after}:", change.diff.rstrip()]
     if d.warnings:
         lines += ["", "Warnings:", *(f"  - {w}" for w in d.warnings)]
     lines += ["", f"Recommendation: {d.recommendation}"]

@@ -23,7 +23,8 @@ __all__ = ["STEPS", "InvestigationPanel"]
 
 STEPS = ("model", "training snapshot", "drift", "lineage", "correlation", "verdict")
 
-_VERDICT_COLOUR = {"pipeline_bug": "#b2182b", "data_drift": "#e08214", "model_drift": "#8073ac", "healthy": "#1b7837"}
+_VERDICT_COLOUR = {"pipeline_bug": "#b2182b", "data_drift": "#e08214", "model_drift": "#8073ac", "healthy": "#1b7837",
+                   "app_change": "#0e7490"}
 
 
 def _esc(value: Any) -> str:
@@ -97,8 +98,12 @@ class InvestigationPanel(Panel):
         marks = {}
         if inv.drop.onset is not None:
             marks[f"{inv.metric_name} drop"] = inv.drop.onset.isoformat()
+        for change in getattr(inv, "app_changes", ()):
+            marks[f"{change.after} serving"] = change.at.isoformat()
         fig = metric_series_figure(inv.metric, inv.metric_name, marks=marks,
-                                   title=f"{inv.metric_name} of {m.name} v{m.version} in production")  # fmt: skip
+                                   title=f"{inv.metric_name} of {m.label} in production")  # fmt: skip
+        if getattr(inv, "of_traces", False):
+            return self._static_step("model", self._app_intro(), fig)
         rows = [("model", f"{m.name} version {m.version}"), ("aliases", ", ".join(m.aliases) or "none"),
                 ("training run", m.run_id), ("registered", m.creation_time.isoformat() if m.creation_time else ""),
                 (f"{inv.metric_name} reference", f"{inv.drop.reference:.3f}" if inv.drop.reference is not None else "n/a")]  # fmt: skip
@@ -109,8 +114,26 @@ class InvestigationPanel(Panel):
         )
         return self._static_step("model", intro + html_table(["", ""], rows), fig)
 
+    def _app_intro(self) -> str:
+        inv, m = self.investigation, self.investigation.model
+        versions = "; ".join(f"{c.after} from {c.at:%Y-%m-%d %H:%M} ({c.what})" for c in inv.app_changes)
+        rows = [("app", m.label), ("parameters", ", ".join(f"{k}={v}" for k, v in sorted(m.params.items()))),
+                ("new versions", versions or "none in the traces"),
+                (f"{inv.metric_name} reference", f"{inv.drop.reference:.3f}" if inv.drop.reference is not None else "n/a")]  # fmt: skip
+        return _para(
+            f"The investigation starts from the LLM app and its {_esc(inv.metric_name)} per window, the mean "
+            f"of its traces' assessments over {inv.drop.points} windows. The reference level is the median of "
+            "the first windows; a drop is a fall below it by more than the tolerance that persists."
+        ) + html_table(["", ""], rows)
+
     def _snapshot_view(self) -> Any:
         inv, d = self.investigation, self.investigation.dataset
+        if getattr(inv, "of_traces", False):
+            rows = [("baseline", d.name), ("source", d.source.uri), ("traces", d.num_rows), ("digest of their ids", d.digest)]
+            return self._static_step("training snapshot", _para(
+                "An app has no training snapshot: the baseline of every comparison is the traces of the "
+                "evaluation run that accepted it (or the date range given).") + html_table(["", ""], rows)
+                + _para(f"Current traces: {_esc(inv.current_source)}, in windows of {_esc(inv.granularity)}."))
         check = inv.snapshot_check
         rows = [("dataset", d.name), ("source", d.source.uri), ("kind", d.source_type), ("digest", d.digest),
                 ("rows", (d.profile or {}).get("num_rows", "unknown")),
@@ -220,7 +243,7 @@ class InvestigationPanel(Panel):
     # --- static view ---------------------------------------------------------------------------
     def _summary(self) -> str:
         inv = self.investigation
-        return f"{inv.model.name} v{inv.model.version}: {inv.verdict}, step {self.step.value}"
+        return f"{inv.model.label}: {inv.verdict}, step {self.step.value}"
 
     def _static_parts(self) -> list[Any]:
         parts: list[Any] = []
