@@ -241,7 +241,7 @@ def _accepting_run(features: pl.DataFrame, evaluations: dict[str, Any], served: 
     started before that version's first trace (else the latest)."""
     if not evaluations or served.height == 0:
         return None
-    first_model, first_trace = served["model_id"][0], served[TIME].min()
+    first_model, first_trace = served["model_id"][0], to_utc(served[TIME].min())
     runs = features.filter(pl.col("source_run").is_in(list(evaluations)) & (pl.col("model_id") == first_model))
     candidates = [evaluations[r] for r in runs["source_run"].unique().to_list()]
     if not candidates:

@@ -77,7 +77,8 @@ def unreadable(path: Path, scope: TraceScope) -> str | None:
 
 
 def _scope_sql(scope: TraceScope) -> tuple[str, list[Any]]:
-    where, params = ["ti.experiment_id = ?"], [int(scope.experiment_id)]
+    where: list[str] = ["ti.experiment_id = ?"]
+    params: list[Any] = [int(scope.experiment_id)]
     if scope.start_ms is not None:
         where.append("ti.timestamp_ms >= ?")
         params.append(scope.start_ms)

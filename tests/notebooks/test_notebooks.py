@@ -39,11 +39,17 @@ EXPECTED = {
         "REJECTED, 1 check(s) failed; nothing was written", "-> exit 1", "@staging still on v1",
         "already holds @staging; nothing changed",
     ],
+    "05_rag_index_bug.ipynb": [
+        "read 780 traces by sql", "verdict: pipeline_bug", "build_index", "documents_retrieved",
+        "+splitter = TokenWindowSplitter(size=6, overlap=0)", "rebuild what it wrote",
+        "postmortem-rag-index-bug.html",
+    ],
 }
 
 POSTMORTEMS = {
     "01_quickstart.ipynb": ["postmortem-quickstart.html"],
     "02_root_cause_pipeline_bug.ipynb": ["postmortem-pipeline-bug.html"],
+    "05_rag_index_bug.ipynb": ["postmortem-rag-index-bug.html"],
 }
 
 
@@ -117,6 +123,9 @@ def test_notebook_runs(name, notebook_env, request, tmp_path_factory, monkeypatc
         except pytest.FixtureLookupError:
             root = tmp_path_factory.mktemp("scenarios")
         monkeypatch.setenv("MLOBS_SCENARIO_DIR", str(root))
+    if name == "05_rag_index_bug.ipynb":
+        # notebook 05 reads MLOBS_RAG_DIR/rag_index_bug: the session's rag worlds (tests/conftest.py)
+        monkeypatch.setenv("MLOBS_RAG_DIR", str(request.getfixturevalue("rag_worlds")[0]))
 
     result = NotebookRun(NOTEBOOKS / name, default_timeout=CELL_TIMEOUT).execute()
     if result.error is not None:
