@@ -95,6 +95,11 @@ def rag_worlds(tmp_path_factory):
 
     from mlobs_notebook.demo import load_manifest
 
+    prebuilt = os.environ.get("MLOBS_RAG_WORLDS")  # to iterate quickly: worlds this fixture built before
+    if prebuilt:
+        root = Path(prebuilt)
+        return root, {s: load_manifest(root / s) for s in RAG_SCENARIOS}, {
+            s: (root / f"{s}.log").read_text() for s in RAG_SCENARIOS}
     root = tmp_path_factory.mktemp("rag")
     pending, running, printed = list(RAG_SCENARIOS), {}, {}
     deadline = time.monotonic() + 1200

@@ -110,8 +110,8 @@ def diagnose_app(
     causes = [o for o in onsets if roles.get(o.feature) in ("input", "retrieval")]
     base = diagnose(causes, drop, changes, granularity=step, lookback=lookback, slack=slack,
                     lineage_searched=lineage_searched)
-    behaviour = tuple(o for o in onsets if o not in causes and o.onset is not None)
-    drifted = tuple(sorted((*base.drifted, *behaviour), key=_order))
+    behaviour = tuple(sorted((o for o in onsets if o not in causes and o.onset is not None), key=_order))
+    drifted = (*base.drifted, *behaviour)  # the inputs first: the panels open on the first
     base = replace(base, drifted=drifted, recommendation=_recommend(base, drop.metric))
     if base.verdict == "data_drift":
         base = replace(base, evidence=(*base.evidence[:-1], *_unexplained(base, roles, lineage_searched)))

@@ -157,9 +157,16 @@ def investigate_traces(
 
 def _evaluation_runs(client: Any, features: pl.DataFrame) -> dict[str, Any]:
     """The source runs of these traces that ``mlflow.genai.evaluate`` made (tag mlflow.runType)."""
+    from mlobs_notebook.sources.mlflow_access import is_missing
+
     out = {}
     for run_id in features["source_run"].drop_nulls().unique().sort().to_list():
-        run = client.get_run(run_id)
+        try:
+            run = client.get_run(run_id)
+        except Exception as exc:
+            if not is_missing(exc):
+                raise
+            continue  # a deleted run: its traces count as production traffic
         if run.data.tags.get("mlflow.runType") == EVALUATION_RUN_TYPE:
             out[run_id] = run
     return out

@@ -53,7 +53,7 @@ def test_a_new_version_and_no_input_drift_is_an_app_change():
     moved = [e for e in d.evidence if "moved with it" in e]
     assert len(moved) == 2 and all("not its input" in e for e in moved)
     assert d.recommendation.startswith("Roll back to assistant-v1 (m-1)")
-    assert {o.feature for o in d.drifted} == {"prompt_tokens", "response_length"}
+    assert [o.feature for o in d.drifted] == ["prompt_tokens", "response_length"]
 
 
 def test_a_version_days_before_the_drop_still_counts_within_the_lookback():
@@ -73,6 +73,8 @@ def test_an_index_rebuild_behind_retrieval_drift_is_a_pipeline_bug_even_with_a_r
                      _drop(), {"documents_retrieved": [_rebuild()], "context_length": [_rebuild()]},
                      [_release()], roles=ROLES)
     assert d.verdict == "pipeline_bug" and [s.job for s in d.suspects] == ["build_index"]
+    # the inputs first, then the app's behaviour: the panels open on the first drifted feature
+    assert [o.feature for o in d.drifted] == ["documents_retrieved", "context_length", "prompt_tokens"]
     assert any("assistant-v2 (m-2) replaced" in w for w in d.warnings)
     assert "rebuild what it wrote" in d.recommendation and "retrain" not in d.recommendation
 

@@ -206,7 +206,7 @@ def route(question: str) -> str:
         return "vault"
     if t & {"mobile", "phone", "android", "ios", "notifications"}:
         return "mobile"
-    if t & {"invoice", "invoices", "billing", "payment", "plan"}:
+    if t & {"invoice", "invoices", "billing", "payment"} or {"plan", "cost"} <= t:
         return "billing"
     return "cloud"
 
