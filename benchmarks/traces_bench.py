@@ -52,11 +52,12 @@ def build(data: Path, traces: int) -> Path:
         with sqlite3.connect(db) as con:
             if con.execute("SELECT COUNT(*) FROM trace_info").fetchone()[0] >= traces:
                 return world
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "mlobs_notebook.cli", "demo", "--scenario", "rag_index_bug", "--out",
-                    str(world), "--days", "30", "--traces-per-day", "40", "--build-only", "--force"],
-                   check=True, stdout=subprocess.DEVNULL)
-    print(f"seed world (1,260 traces written by MLflow's tracing): {time.perf_counter() - t0:.0f} s", flush=True)
+    else:
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "mlobs_notebook.cli", "demo", "--scenario", "rag_index_bug", "--out",
+                        str(world), "--days", "30", "--traces-per-day", "40", "--build-only", "--force"],
+                       check=True, stdout=subprocess.DEVNULL)
+        print(f"seed world (1,260 traces written by MLflow's tracing): {time.perf_counter() - t0:.0f} s", flush=True)
     t0 = time.perf_counter()
     replicate(db, traces)
     print(f"replicated to {traces:,} traces in {time.perf_counter() - t0:.0f} s", flush=True)
@@ -79,7 +80,9 @@ def replicate(db: Path, traces: int) -> None:
     rows = {t: {} for t in TABLES}
     for table in TABLES:
         key = "trace_id" if table in ("spans", "assessments") else "request_id"
-        for row in con.execute(f"SELECT * FROM {table} WHERE {key} IN (SELECT request_id FROM trace_info)"):
+        # table_info leaves out generated columns (spans.duration_ns), which SQLite computes itself
+        listed = ", ".join(columns[table])
+        for row in con.execute(f"SELECT {listed} FROM {table} WHERE {key} IN (SELECT request_id FROM trace_info)"):
             record = dict(zip(columns[table], row, strict=True))
             rows[table].setdefault(record[key], []).append(record)
     lo, hi = con.execute(f"SELECT MIN(timestamp_ms), MAX(timestamp_ms) FROM trace_info WHERE request_id IN "
@@ -104,7 +107,7 @@ def replicate(db: Path, traces: int) -> None:
             have += 1
         for table in TABLES:
             placeholders = ",".join("?" * len(columns[table]))
-            con.executemany(f"INSERT INTO {table} VALUES ({placeholders})", batch[table])
+            con.executemany(f"INSERT INTO {table} ({', '.join(columns[table])}) VALUES ({placeholders})", batch[table])
         con.commit()
     con.execute("VACUUM")
     con.close()

@@ -158,7 +158,8 @@ class InvestigationPanel(Panel):
         top = self._top_feature()
         drifted = ", ".join(f"{o.feature} (from {o.onset})" for o in inv.diagnosis.drifted) or "none"
         intro = widgets.HTML(_para(
-            f"Every feature against the training snapshot, window by window. Drifted features "
+            f"Every feature against the baseline (the training snapshot; an app's baseline traces), window by "
+            f"window. Drifted features "
             f"(a sustained onset): <b>{_esc(drifted)}</b>. The explorer opens on the first of them, "
             "pooled over all windows."
         ))
