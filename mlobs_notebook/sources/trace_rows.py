@@ -1,15 +1,17 @@
-"""From raw trace, span and assessment rows to one row per trace: the features both readers share.
+"""From trace, span and assessment rows to one row per trace: what both readers share.
 
 The two readers (``traces_sql`` over the sqlite tables, ``traces_api`` through
-``MlflowClient.search_traces``) each produce the same raw rows, with span attribute values
-already decoded from their JSON; everything computed from them is computed here, once, so the
-two paths give identical frames. The feature definitions are in :mod:`mlobs_notebook.sources.traces`.
+``MlflowClient.search_traces``) each give the same rows: one :class:`RawTrace` per trace, one
+row of :data:`SPAN_SCHEMA` per span (the span's own figures: its text lengths, documents,
+scores, model), the user's attributes decoded, and the valid feedback. The SQL reader computes a
+span's figures inside SQLite; the API reader with :func:`span_row`, by the same definitions.
+Everything per trace is then computed here, once, so the two give identical frames. The feature
+definitions are in :mod:`mlobs_notebook.sources.traces`.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,24 +21,35 @@ import polars as pl
 __all__ = [
     "ASSESSMENT_SCHEMA",
     "MAX_SPAN_NAMES",
-    "SPAN_KEYS",
-    "RawSpan",
+    "SPAN_SCHEMA",
     "RawTrace",
     "assessment_frame",
+    "attribute_series",
     "choose_span_names",
     "feature_frame",
     "numeric_value",
     "span_latency_column",
+    "span_row",
+    "text_length",
 ]
 
-# the span attributes every reader fetches (MLflow's SpanAttributeKey values and OpenTelemetry's
-# GenAI data source), in this order, before any the user names
-SPAN_KEYS = ("mlflow.spanInputs", "mlflow.spanOutputs", "mlflow.llm.model", "gen_ai.data_source.id")
 MAX_SPAN_NAMES = 12  # at most this many per-span latency columns
 MIN_SPAN_SHARE = 0.05  # ... of span names found in at least this share of the traces
-
 RETRIEVER = "RETRIEVER"
 LLM_TYPES = ("LLM", "CHAT_MODEL")
+
+# one row per span: what the span itself says (None where it does not apply)
+SPAN_SCHEMA = {
+    "trace_id": pl.String(), "name": pl.String(), "span_type": pl.String(), "start_ns": pl.Int64(),
+    "end_ns": pl.Int64(), "is_root": pl.Boolean(),
+    "request_length": pl.Int64(),  # root: characters of text in its inputs
+    "response_length": pl.Int64(),  # root: ... in its outputs
+    "documents": pl.Int64(),  # RETRIEVER: documents in its outputs
+    "score_max": pl.Float64(), "score_sum": pl.Float64(), "scores": pl.Int64(),  # their numeric metadata.score
+    "context_length": pl.Int64(),  # RETRIEVER: characters of text in their page_content
+    "llm_model": pl.String(),  # LLM, CHAT_MODEL: mlflow.llm.model, when text
+    "data_source": pl.String(),  # RETRIEVER: gen_ai.data_source.id, when text
+}
 
 ASSESSMENT_SCHEMA = {
     "trace_id": pl.String(), "assessment_id": pl.String(), "name": pl.String(), "value": pl.Float64(),
@@ -54,20 +67,6 @@ class RawTrace:
     source_run: str | None
     input_tokens: int | None
     output_tokens: int | None
-
-
-@dataclass(frozen=True)
-class RawSpan:
-    """One span: ``values`` holds the decoded attribute of each key in ``SPAN_KEYS`` followed by
-    the user's attributes (None when the span lacks it)."""
-
-    trace_id: str
-    name: str
-    span_type: str | None
-    start_ns: int
-    end_ns: int | None
-    is_root: bool
-    values: tuple[Any, ...]
 
 
 def text_length(value: Any) -> int:
@@ -97,66 +96,67 @@ def span_latency_column(name: str) -> str:
     return f"latency_ms.{name}"
 
 
-def _documents(outputs: Any) -> list[dict[str, Any]]:
-    """A retriever's documents (MLflow's convention: a list of Document dicts)."""
-    if isinstance(outputs, list):
-        return [d for d in outputs if isinstance(d, dict)]
-    return []
-
-
 def _score(doc: dict[str, Any]) -> float | None:
     meta = doc.get("metadata")
     score = meta.get("score") if isinstance(meta, dict) else None
     return float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None
 
 
-def _per_span(span: RawSpan, extra: int) -> dict[str, Any]:
-    inputs, outputs, model, source = span.values[:4]
-    row: dict[str, Any] = {
-        "trace_id": span.trace_id, "name": span.name, "start_ns": span.start_ns,
-        "duration_ms": (span.end_ns - span.start_ns) / 1e6 if span.end_ns is not None else None,
-        "is_root": span.is_root, "is_tool": span.span_type == "TOOL",
-        "request_length": text_length(inputs) if span.is_root and inputs is not None else None,
-        "response_length": text_length(outputs) if span.is_root and outputs is not None else None,
-        "llm_model": str(model) if span.span_type in LLM_TYPES and model is not None else None,
-        "documents": None, "score_max": None, "score_sum": None, "scores": None, "context_length": None,
-        "data_source": str(source) if span.span_type == RETRIEVER and source is not None else None,
-    }
-    if span.span_type == RETRIEVER:
-        docs = _documents(outputs)
-        scores = [s for s in map(_score, docs) if s is not None]
-        row.update(documents=len(docs), score_max=max(scores) if scores else None,
-                   score_sum=sum(scores) if scores else None, scores=len(scores),
-                   context_length=sum(text_length(d.get("page_content")) for d in docs))
-    for i in range(extra):
-        value = span.values[len(SPAN_KEYS) + i]
-        row[f"__attr{i}"] = value
-    return row
+def span_row(
+    trace_id: str, name: str, span_type: str | None, start_ns: int, end_ns: int | None, is_root: bool,
+    inputs: Any, outputs: Any, model: Any, source: Any,
+) -> tuple[Any, ...]:
+    """A span's :data:`SPAN_SCHEMA` row from its decoded attributes (``mlflow.spanInputs``,
+    ``mlflow.spanOutputs``, ``mlflow.llm.model``, ``gen_ai.data_source.id``)."""
+    documents = score_max = score_sum = scores = context = None
+    if span_type == RETRIEVER:
+        docs = [d for d in outputs if isinstance(d, dict)] if isinstance(outputs, list) else []
+        found = [s for s in map(_score, docs) if s is not None]
+        documents, scores = len(docs), len(found)
+        score_max, score_sum = (max(found), sum(found)) if found else (None, None)
+        context = sum(text_length(d.get("page_content")) for d in docs)
+    return (
+        trace_id, name, span_type, start_ns, end_ns, is_root,
+        text_length(inputs) if is_root and inputs is not None else None,
+        text_length(outputs) if is_root and outputs is not None else None,
+        documents, score_max, score_sum, scores, context,
+        model if span_type in LLM_TYPES and isinstance(model, str) else None,
+        source if span_type == RETRIEVER and isinstance(source, str) else None,
+    )
 
 
-_SPAN_SCHEMA = {
-    "trace_id": pl.String(), "name": pl.String(), "start_ns": pl.Int64(), "duration_ms": pl.Float64(),
-    "is_root": pl.Boolean(), "is_tool": pl.Boolean(), "request_length": pl.Int64(),
-    "response_length": pl.Int64(), "llm_model": pl.String(), "documents": pl.Int64(),
-    "score_max": pl.Float64(), "score_sum": pl.Float64(), "scores": pl.Int64(),
-    "context_length": pl.Int64(), "data_source": pl.String(),
-}
-
-
-def choose_span_names(spans: Sequence[RawSpan], traces: int) -> tuple[list[str], list[str]]:
+def choose_span_names(spans: pl.DataFrame, traces: int) -> tuple[list[str], list[str]]:
     """(chosen, left out): names of the non-root spans that get a latency column, those found in
     at least ``MIN_SPAN_SHARE`` of the traces, most frequent first, at most ``MAX_SPAN_NAMES``."""
-    seen = Counter(name for _, name in {(s.trace_id, s.name) for s in spans if not s.is_root})
-    ranked = sorted(seen, key=lambda n: (-seen[n], n))
-    chosen = [n for n in ranked if seen[n] >= MIN_SPAN_SHARE * max(1, traces)][:MAX_SPAN_NAMES]
+    seen = (
+        spans.filter(~pl.col("is_root")).select("trace_id", "name").unique()
+        .group_by("name").len().sort(["len", "name"], descending=[True, False])
+    )
+    ranked = seen["name"].to_list()
+    frequent = seen.filter(pl.col("len") >= MIN_SPAN_SHARE * max(1, traces))["name"].to_list()
+    chosen = frequent[:MAX_SPAN_NAMES]
     return chosen, [n for n in ranked if n not in chosen]
 
 
+def attribute_series(name: str, values: list[Any]) -> pl.Series:
+    """A user-named attribute's decoded values: booleans, integers, numbers, else text (JSON for
+    lists and objects)."""
+    kinds = {type(v) for v in values if v is not None}
+    if kinds == {bool}:
+        return pl.Series(name, values, dtype=pl.Boolean())
+    if kinds and kinds <= {int}:
+        return pl.Series(name, values, dtype=pl.Int64())
+    if kinds and kinds <= {int, float}:
+        return pl.Series(name, [None if v is None else float(v) for v in values], dtype=pl.Float64())
+    text = [None if v is None else (v if isinstance(v, str) else json.dumps(v, sort_keys=True)) for v in values]
+    return pl.Series(name, text, dtype=pl.String())
+
+
 def feature_frame(
-    traces: Iterable[RawTrace], spans: Sequence[RawSpan], attribute_columns: Sequence[str],
-    span_names: Sequence[str],
+    traces: Iterable[RawTrace], spans: pl.DataFrame, attributes: dict[str, pl.Series], span_names: Sequence[str],
 ) -> pl.DataFrame:
-    """One row per trace, sorted by time then id; see :mod:`mlobs_notebook.sources.traces`."""
+    """One row per trace, sorted by time then id; ``spans`` as :data:`SPAN_SCHEMA`,
+    ``attributes`` each named attribute's values aligned with ``spans``."""
     base = pl.DataFrame(
         [(t.trace_id, t.request_time_ms, t.execution_ms, t.state, t.model_id, t.source_run,
           t.input_tokens, t.output_tokens) for t in traces],
@@ -165,13 +165,14 @@ def feature_frame(
                 "completion_tokens": pl.Int64()},
         orient="row",
     )
-    extra = len(attribute_columns)
-    rows = [_per_span(s, extra) for s in spans]
-    frame = pl.DataFrame({k: [r[k] for r in rows] for k in _SPAN_SCHEMA}, schema=_SPAN_SCHEMA).with_columns(
-        _attribute_series(f"__attr{i}", [r[f"__attr{i}"] for r in rows]) for i in range(extra)
-    )
-    ordered = frame.sort("trace_id", "start_ns", "name")
-    per_trace = ordered.group_by("trace_id", maintain_order=True).agg(
+    named = [f"__attr{i}" for i in range(len(attributes))]
+    frame = spans.with_columns(
+        *[s.alias(n) for n, s in zip(named, attributes.values(), strict=True)],
+        ((pl.col("end_ns") - pl.col("start_ns")) / 1e6).alias("duration_ms"),
+        (pl.col("span_type") == "TOOL").alias("is_tool"),
+    ).sort("trace_id", "start_ns", "name")
+    non_root = ~pl.col("is_root")
+    per_trace = frame.group_by("trace_id", maintain_order=True).agg(
         pl.len().cast(pl.Int64).alias("spans"),
         pl.col("is_tool").sum().cast(pl.Int64).alias("tool_calls"),
         pl.col("request_length").drop_nulls().first().alias("request_length"),
@@ -184,11 +185,11 @@ def feature_frame(
         pl.col("context_length").sum().alias("context_length"),
         pl.col("llm_model").drop_nulls().first().alias("model_name"),
         pl.col("data_source").drop_nulls().first().alias("data_source"),
-        *[pl.col("duration_ms").filter((pl.col("name") == n) & ~pl.col("is_root")).sum().alias(span_latency_column(n))
+        *[pl.col("duration_ms").filter((pl.col("name") == n) & non_root).sum().alias(span_latency_column(n))
           for n in span_names],
-        *[pl.col("name").filter((pl.col("name") == n) & ~pl.col("is_root")).count().alias(f"__has{i}")
+        *[pl.col("name").filter((pl.col("name") == n) & non_root).count().alias(f"__has{i}")
           for i, n in enumerate(span_names)],
-        *[pl.col(f"__attr{i}").drop_nulls().first().alias(c) for i, c in enumerate(attribute_columns)],
+        *[pl.col(n).drop_nulls().first().alias(c) for n, c in zip(named, attributes, strict=True)],
     )
     retrieval = ("documents_retrieved", "retrieval_top_score", "retrieval_mean_score", "context_length")
     per_trace = per_trace.with_columns(
@@ -204,20 +205,6 @@ def feature_frame(
     )
     first = ["trace_id", "request_time", "state", "error", "model_id", "source_run", "data_source"]
     return out.sort("request_ms", "trace_id").select(*first, pl.exclude(*first, "request_ms"))
-
-
-def _attribute_series(name: str, values: list[Any]) -> pl.Series:
-    """A user-named attribute's values: booleans, integers, numbers, else text (JSON for lists
-    and objects)."""
-    kinds = {type(v) for v in values if v is not None}
-    if kinds == {bool}:
-        return pl.Series(name, values, dtype=pl.Boolean())
-    if kinds and kinds <= {int}:
-        return pl.Series(name, values, dtype=pl.Int64())
-    if kinds and kinds <= {int, float}:
-        return pl.Series(name, [None if v is None else float(v) for v in values], dtype=pl.Float64())
-    text = [None if v is None else (v if isinstance(v, str) else json.dumps(v, sort_keys=True)) for v in values]
-    return pl.Series(name, text, dtype=pl.String())
 
 
 def assessment_frame(rows: Iterable[tuple[str, str, str, Any, str | None, str | None, int | None]]) -> pl.DataFrame:

@@ -122,6 +122,11 @@ def read_traces(
     if method not in METHODS:
         raise InputError(f"method must be one of {', '.join(METHODS)}, not {method!r}")
     attributes = tuple(SpanAttribute.parse(a) for a in span_attributes)
+    columns = [a.column for a in attributes]
+    taken = [c for c in columns if columns.count(c) > 1 or c in (*FEATURE_ROLES, *NOT_FEATURES) or c.startswith("latency_ms.")]
+    if taken:
+        raise InputError(f"span attribute(s) {', '.join(sorted(set(taken)))} would name a column twice or take a "
+                         "feature's name: name one attribute per key, other than the built-in features")
     client, uri = connect(tracking_uri if not isinstance(source, TraceScope) else source.tracking_uri)
     notes: list[str] = []
     with mlflow_errors(uri):
@@ -132,12 +137,12 @@ def read_traces(
             raise InputError(f"cannot read the traces of {scope.describe()} with SQL: {reason}; use method='api'")
         if method != "api" and reason is None:
             assert path is not None
-            traces, spans, feedback = read_sql(path, scope, attributes)
+            traces, spans, named, feedback = read_sql(path, scope, attributes)
             used = "sql"
         else:
             if method == "auto" and path is not None:
                 notes.append(f"traces read through MLflow's API: {reason}")
-            traces, spans, feedback = read_api(client, scope, attributes, page_size)
+            traces, spans, named, feedback = read_api(client, scope, attributes, page_size)
             used = "api"
     if not traces:
         raise NoTraces(
@@ -151,7 +156,7 @@ def read_traces(
                          "or beyond 12 names): name them with span_names=")
     else:
         chosen = list(span_names)
-    features = feature_frame(traces, spans, [a.column for a in attributes], chosen)
+    features = feature_frame(traces, spans, named, chosen)
     for a in attributes:
         if features[a.column].null_count() == features.height:
             notes.append(f"span attribute {a.spec} is on none of the {features.height} traces: left out")

@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from mlobs_notebook.sources.trace_rows import SPAN_KEYS, RawSpan, RawTrace
+import polars as pl
+
+from mlobs_notebook.sources.trace_rows import SPAN_SCHEMA, RawTrace, attribute_series, span_row
 from mlobs_notebook.sources.trace_scope import SpanAttribute, TraceScope
 
 __all__ = ["PAGE_SIZE", "filter_string", "read_api"]
@@ -49,10 +51,11 @@ def pages(client: Any, scope: TraceScope, page_size: int = PAGE_SIZE) -> Iterato
 
 def read_api(
     client: Any, scope: TraceScope, attributes: Sequence[SpanAttribute], page_size: int = PAGE_SIZE
-) -> tuple[list[RawTrace], list[RawSpan], list[tuple[Any, ...]]]:
-    """(traces, spans, valid feedback rows) of ``scope``, the rows :mod:`traces_sql` gives."""
+) -> tuple[list[RawTrace], pl.DataFrame, dict[str, pl.Series], list[tuple[Any, ...]]]:
+    """(traces, spans, named attributes, valid feedback rows) of ``scope``, as :mod:`traces_sql` gives them."""
     traces: list[RawTrace] = []
-    spans: list[RawSpan] = []
+    spans: list[tuple[Any, ...]] = []
+    named: list[list[Any]] = [[] for _ in attributes]
     feedback: list[tuple[Any, ...]] = []
     for page in pages(client, scope, page_size):
         for trace in page:
@@ -65,12 +68,15 @@ def read_api(
                 usage.get("input_tokens"), usage.get("output_tokens"),
             ))
             for span in trace.data.spans:
-                spans.append(_span(info.trace_id, span, attributes))
+                spans.append(_span(info.trace_id, span))
+                for values, a in zip(named, attributes, strict=True):
+                    values.append(span.get_attribute(a.key) if a.matches(span.name, span.span_type) else None)
             for a in info.assessments or ():
                 if a.feedback is not None and a.valid is not False:
                     feedback.append((info.trace_id, a.assessment_id, a.name, a.feedback.value,
                                      _source(a, "source_type"), _source(a, "source_id"), a.last_update_time_ms))
-    return traces, spans, feedback
+    frame = pl.DataFrame(spans, schema=SPAN_SCHEMA, orient="row")
+    return traces, frame, {a.column: attribute_series(a.column, v) for a, v in zip(attributes, named, strict=True)}, feedback
 
 
 def _state(state: Any) -> str:
@@ -82,14 +88,13 @@ def _source(assessment: Any, field: str) -> str | None:
     return None if value is None else str(getattr(value, "value", value))
 
 
-def _span(trace_id: str, span: Any, attributes: Sequence[SpanAttribute]) -> RawSpan:
-    root = span.parent_id is None
-    kind = span.span_type
-    wanted = {
-        "mlflow.spanInputs": root, "mlflow.spanOutputs": root or kind == "RETRIEVER",
-        "mlflow.llm.model": root or kind in ("LLM", "CHAT_MODEL"), "gen_ai.data_source.id": root or kind == "RETRIEVER",
-    }
-    values = [span.get_attribute(k) if wanted[k] else None for k in SPAN_KEYS]
-    values += [span.get_attribute(a.key) if a.matches(span.name, kind) else None for a in attributes]
-    return RawSpan(trace_id, span.name, kind, int(span.start_time_ns),
-                   None if span.end_time_ns is None else int(span.end_time_ns), root, tuple(values))
+def _span(trace_id: str, span: Any) -> tuple[Any, ...]:
+    root, kind = span.parent_id is None, span.span_type
+    get = span.get_attribute
+    return span_row(
+        trace_id, span.name, kind, int(span.start_time_ns), None if span.end_time_ns is None else int(span.end_time_ns),
+        root, get("mlflow.spanInputs") if root else None,
+        get("mlflow.spanOutputs") if root or kind == "RETRIEVER" else None,
+        get("mlflow.llm.model") if kind in ("LLM", "CHAT_MODEL") else None,
+        get("gen_ai.data_source.id") if kind == "RETRIEVER" else None,
+    )

@@ -8,8 +8,9 @@ when it cannot (an older or newer schema, traces whose spans live in the artifac
 caller then reads through the API. The connection is opened read-only (``mode=ro``).
 
 Span attributes are stored JSON-encoded inside each span's JSON ``content``; SQLite's
-``json_extract`` takes the ones a feature needs, one parse per span, and they are decoded here
-exactly as MLflow's ``Span.get_attribute`` decodes them.
+``json_extract`` takes the ones a feature needs, one parse per span, they are decoded here as
+MLflow's ``Span.get_attribute`` decodes them, and each span's figures come from
+:func:`~mlobs_notebook.sources.trace_rows.span_row`, as on the API path.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from typing import Any
 from urllib.parse import unquote
 
 import orjson
+import polars as pl
 
-from mlobs_notebook.sources.trace_rows import SPAN_KEYS, RawSpan, RawTrace
+from mlobs_notebook.sources.trace_rows import SPAN_SCHEMA, RawTrace, attribute_series, span_row
 from mlobs_notebook.sources.trace_scope import SpanAttribute, TraceScope
 
 __all__ = ["REQUIRED_COLUMNS", "read_sql", "sqlite_file", "unreadable"]
@@ -38,7 +40,7 @@ REQUIRED_COLUMNS = {
     "entity_associations": {"source_type", "source_id", "destination_type", "destination_id"},
 }
 SPANS_IN_STORE = "TRACKING_STORE"  # trace tag mlflow.trace.spansLocation: spans are rows of `spans`
-_ABSENT = "$.__mlobs_absent__"
+_ABSENT = "$.__mlobs_absent__"  # a path no span has: keeps the extracted array's layout fixed
 
 
 def sqlite_file(uri: str) -> Path | None:
@@ -115,26 +117,27 @@ def _decode(text: Any) -> Any:
 
 def read_sql(
     path: Path, scope: TraceScope, attributes: Sequence[SpanAttribute]
-) -> tuple[list[RawTrace], list[RawSpan], list[tuple[Any, ...]]]:
-    """(traces, spans, valid feedback rows) of ``scope``; call :func:`unreadable` first."""
+) -> tuple[list[RawTrace], pl.DataFrame, dict[str, pl.Series], list[tuple[Any, ...]]]:
+    """(traces, spans as SPAN_SCHEMA, each named attribute's values aligned with the spans, valid
+    feedback rows) of ``scope``; call :func:`unreadable` first."""
     where, params = _scope_sql(scope)
-    inputs, outputs, model, source = (_path(k) for k in SPAN_KEYS)
-    # one json_extract (one parse) per span, with only the attributes its kind needs
-    core = (
+    inputs, outputs, model, source = (_path(k) for k in ("mlflow.spanInputs", "mlflow.spanOutputs",
+                                                          "mlflow.llm.model", "gen_ai.data_source.id"))
+    # one json_extract (one parse of the span's JSON) per span, with only what its kind needs
+    attrs = (
         f"CASE WHEN s.parent_span_id IS NULL THEN json_extract(s.content, '{inputs}', '{outputs}', '{model}', '{source}') "
         f"WHEN s.type = 'RETRIEVER' THEN json_extract(s.content, '{_ABSENT}', '{outputs}', '{_ABSENT}', '{source}') "
         f"WHEN s.type IN ('LLM', 'CHAT_MODEL') THEN json_extract(s.content, '{_ABSENT}', '{_ABSENT}', '{model}', '{_ABSENT}') END"
     )
-    extra, extra_params = [], []
+    named, named_params = [], []
     for a in attributes:
-        paths = f"'{_path(a.key)}', '{_ABSENT}'"
         if a.span is None:
-            extra.append(f"json_extract(s.content, {paths})")
+            named.append(f"json_extract(s.content, '{_path(a.key)}')")
         else:
-            extra.append(f"CASE WHEN s.name = ? OR s.type = ? THEN json_extract(s.content, {paths}) END")
-            extra_params += [a.span, a.span]
+            named.append(f"CASE WHEN s.name = ? OR s.type = ? THEN json_extract(s.content, '{_path(a.key)}') END")
+            named_params += [a.span, a.span]
     columns = ", ".join(["s.trace_id", "s.name", "s.type", "s.start_time_unix_nano", "s.end_time_unix_nano",
-                         "s.parent_span_id IS NULL", core, *extra])
+                         "s.parent_span_id IS NULL", attrs, *named])
     with _connect(path) as con:
         traces = [
             RawTrace(*row) for row in con.execute(
@@ -143,19 +146,26 @@ def read_sql(
                 "(SELECT m.value FROM trace_request_metadata m WHERE m.request_id = ti.request_id AND m.key = 'mlflow.sourceRun'), "
                 f"ti.input_tokens, ti.output_tokens FROM trace_info ti WHERE {where}", params)
         ]
-        spans = []
-        for row in con.execute(
+        rows = con.execute(
             f"SELECT {columns} FROM spans s WHERE s.trace_id IN (SELECT ti.request_id FROM trace_info ti WHERE {where})",
-            [*extra_params, *params],
-        ):
-            trace_id, name, span_type, start, end, is_root, core_values, *named = row
-            values = [None] * len(SPAN_KEYS) if core_values is None else [_decode(v) for v in orjson.loads(core_values)]
-            values += [None if v is None else _decode(orjson.loads(v)[0]) for v in named]
-            spans.append(RawSpan(trace_id, name, span_type, int(start), None if end is None else int(end), bool(is_root), tuple(values)))
+            [*named_params, *params],
+        ).fetchall()
         feedback = [
             (t, a, n, _decode(v), st, si, u) for t, a, n, v, st, si, u in con.execute(
                 "SELECT a.trace_id, a.assessment_id, a.name, a.value, a.source_type, a.source_id, a.last_updated_timestamp "
                 f"FROM assessments a WHERE a.assessment_type = 'feedback' AND a.valid "
                 f"AND a.trace_id IN (SELECT ti.request_id FROM trace_info ti WHERE {where})", params)
         ]
-    return traces, spans, feedback
+    spans = pl.DataFrame([_span(*r[:7]) for r in rows], schema=SPAN_SCHEMA, orient="row")
+    values = {a.column: attribute_series(a.column, [_decode(r[7 + i]) for r in rows])
+              for i, a in enumerate(attributes)}
+    return traces, spans, values, feedback
+
+
+def _span(trace_id: str, name: str, kind: str | None, start: int, end: int | None, root: int, attrs: str | None) -> tuple[Any, ...]:
+    """A row's span figures; ``attrs`` is the JSON array of the four attributes, each still a JSON string."""
+    inputs = outputs = model = source = None
+    if attrs is not None:
+        inputs, outputs, model, source = [None if v is None else _decode(v) for v in orjson.loads(attrs)]
+    return span_row(trace_id, name, kind, int(start), None if end is None else int(end), bool(root),
+                    inputs, outputs, model, source)

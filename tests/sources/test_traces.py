@@ -117,6 +117,9 @@ def test_a_missing_attribute_is_a_note_not_a_failure(world):
 def test_a_bad_attribute_name_is_refused():
     with pytest.raises(InputError, match="SPAN:KEY"):
         read_traces("x", span_attributes=['span:"quoted"'], tracking_uri="sqlite:////nonexistent/mlflow.db")
+    for clash in (["a:topic", "b:topic"], ["RETRIEVER:error"]):
+        with pytest.raises(InputError, match="name a column twice or take a feature's name"):
+            read_traces("x", span_attributes=clash, tracking_uri="sqlite:////nonexistent/mlflow.db")
 
 
 @pytest.fixture
