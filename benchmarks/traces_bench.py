@@ -35,6 +35,7 @@ import sqlite3
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -139,11 +140,20 @@ def _rewrite(table: str, r: dict, old: str, new: str, old_otel: str, new_otel: s
                 r[key] += shift_ms
 
 
-def timed(code: str) -> tuple[float, str]:
-    """Seconds from a fresh interpreter's start to its exit, and what it printed last."""
-    t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    return time.perf_counter() - t0, out.stdout.strip().splitlines()[-1]
+def timed(code: str) -> tuple[float, float, float, str]:
+    """(wall seconds from a fresh interpreter's start to its exit, its CPU seconds, its peak RSS
+    in GB, what it printed last). CPU seconds are the steadier figure on a shared machine."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        process = subprocess.Popen([sys.executable, "-c", code], stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        if status != 0:
+            raise RuntimeError(f"the run failed: {err.read().decode(errors='replace')[-2000:]}")
+        last = out.read().decode().strip().splitlines()[-1]
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1e6, last
 
 
 def ours(uri: str, method: str) -> str:
@@ -181,18 +191,22 @@ def main() -> None:
     print(f"store: {uri} ({size:,.0f} MB); load average {os.getloadavg()[0]:.1f}; "
           f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC", flush=True)
     if args.check:
-        print("check:", timed(check(uri))[1], flush=True)
+        print("check:", timed(check(uri))[-1], flush=True)
+    print("| run | wall, median | wall, min | CPU, median | peak RSS | runs | result |\n|---|---|---|---|---|---|---|")
     runs = [("ours (sql)", ours(uri, "sql"), args.repeat), ("ours (auto)", ours(uri, "auto"), args.repeat)]
     if not args.skip_peer:
         runs += [("peer: mlflow.search_traces", peer(uri), 1), ("ours (api)", ours(uri, "api"), 1)]
     results = {}
     for name, code, repeat in runs:
-        walls = []
+        walls, cpus, peak = [], [], 0.0
         for _ in range(repeat):
-            wall, last = timed(code)
+            wall, cpu, rss, last = timed(code)
             walls.append(wall)
+            cpus.append(cpu)
+            peak = max(peak, rss)
         results[name] = statistics.median(walls)
-        print(f"| {name} | {statistics.median(walls):.1f} s | {min(walls):.1f} s | {repeat} | {last} |", flush=True)
+        print(f"| {name} | {statistics.median(walls):.1f} s | {min(walls):.1f} s | {statistics.median(cpus):.1f} s | "
+              f"{peak:.1f} GB | {repeat} | {last} |", flush=True)
     if "peer: mlflow.search_traces" in results:
         ratio = results["peer: mlflow.search_traces"] / results["ours (sql)"]
         print(f"ours (sql) is {ratio:.0f}x faster than mlflow.search_traces, whole process")

@@ -125,9 +125,8 @@ def load_manifest(folder: str | os.PathLike) -> Manifest | RagManifest:
     from mlobs_notebook.demo.rag.world import RagManifest
 
     path = Path(folder) / MANIFEST
-    if path.exists() and json.loads(path.read_text()).get("world") == "rag_assistant":
-        return RagManifest(**json.loads(path.read_text()))
-    return Manifest.load(folder)
+    data = json.loads(path.read_text()) if path.exists() else {}
+    return RagManifest(**data) if data.get("world") == "rag_assistant" else Manifest.load(folder)
 
 
 def build_world(

@@ -34,6 +34,7 @@ from mlobs_notebook.times import Granularity, read_time_column, to_utc
 
 __all__ = ["investigate"]
 
+
 def investigate(
     model: Any = None,
     current: Any = None,

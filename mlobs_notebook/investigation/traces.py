@@ -108,6 +108,9 @@ def investigate_traces(
     clock.step("drift", 0.45)
 
     series, series_notes = metric_series(production, metric, step, report.zone)
+    if series.height == 0:
+        raise InputError(f"no window of {step} holds enough production traces carrying {metric!r} in "
+                         f"{data.scope.describe()}: {'; '.join(series_notes) or 'nothing to compare'}")
     notes += series_notes
     drifts = drift_series(report)
     onsets = tuple(drift_onsets(drifts, persistence))
