@@ -42,8 +42,9 @@ METRICS = ("faithfulness", "relevance")
 SPAN_ATTRIBUTES = ("rag_assistant:query.product",)
 ACCEPTANCE_QUESTIONS = 2  # each question twice in the acceptance evaluation
 CHECKS = "rag_quality_checks@1"
-NEW_PRODUCT_SHARE = 0.45  # of the questions, a week after the launch
+NEW_PRODUCT_SHARE = 0.45  # of the questions, from RAMP_DAYS after the launch
 RAMP_DAYS = 5
+STORE_BYTES_PER_TRACE = 12_000  # a trace, its spans and assessments in the sqlite store (measured: ~9 KB)
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,8 @@ def build_rag(out: Path, spec: Scenario, seed: int, days: int, traces_per_day: i
 
     tracking_uri = f"sqlite:///{(out / 'mlflow.db').resolve()}"
     index_uri = index_file.resolve().as_uri()
-    with _staged_store(out / "mlflow.db") as staged, _tracing_env(), tracking(staged):
+    size = (days * traces_per_day + 100) * STORE_BYTES_PER_TRACE
+    with _staged_store(out / "mlflow.db", size) as staged, _tracing_env(), tracking(staged):
         import mlflow
 
         t = time.perf_counter()
@@ -248,13 +250,15 @@ def _log_feedback(mlflow: Any, answers: list[Any], seed: int) -> None:
 
 
 @contextlib.contextmanager
-def _staged_store(target: Path) -> Iterator[str]:
+def _staged_store(target: Path, size: int) -> Iterator[str]:
     """The URI of a fresh MLflow store to write, moved to ``target`` once written. It is staged in
-    memory (``/dev/shm``) where there is one: each span and assessment MLflow logs is a commit,
-    and on disk each commit waits for its fsync. The store starts as a copy of an empty one whose
-    schema migrations ran once per process (they take seconds)."""
+    memory (``/dev/shm``) where there is one with room for twice ``size`` bytes: each span and
+    assessment MLflow logs is a commit, and on disk each commit waits for its fsync. The store
+    starts as a copy of an empty one whose schema migrations ran once per process (they take
+    seconds)."""
     shm = Path("/dev/shm")
-    stage = Path(tempfile.mkdtemp(prefix="mlobs-rag-", dir=shm if shm.is_dir() and os.access(shm, os.W_OK) else None))
+    roomy = shm.is_dir() and os.access(shm, os.W_OK) and shutil.disk_usage(shm).free > 2 * size
+    stage = Path(tempfile.mkdtemp(prefix="mlobs-rag-", dir=shm if roomy else None))
     try:
         shutil.copyfile(_empty_store(), stage / "mlflow.db")
         yield f"sqlite:///{stage / 'mlflow.db'}"
