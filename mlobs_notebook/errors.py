@@ -12,7 +12,7 @@ says what to do. Errors raised because of a library failure keep it as ``__cause
      │    ├── AliasNotFound          the model has no such alias or stage (lists its aliases)
      │    ├── VersionNotFound        the model has no such version (lists its versions)
      │    ├── ExperimentNotFound     no such MLflow experiment (lists the known ones)
- │    ├── NoTraces               an experiment, run or model with no traces (names it)
+     │    ├── NoTraces               an experiment, run or model with no traces (names it)
      │    ├── RunNotFound            no such run id
      │    ├── NoDatasetInputs        the run logged no dataset inputs
      │    ├── NoLoggedModel          the run logged no model to register (gate)

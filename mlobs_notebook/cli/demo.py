@@ -105,7 +105,7 @@ def rag_summary(manifest) -> str:
         f"  scenario          {manifest.scenario}: {manifest.story}",
         f"  MLflow            {manifest.tracking_uri}, experiment {manifest.experiment}",
         f"  traces            {manifest.traces} over {manifest.days} days ({manifest.traces_per_day} a day), "
-        f"feedback {', '.join(('faithfulness', 'relevance', 'thumbs_up'))}",
+        "feedback faithfulness, relevance, thumbs_up",
         f"  app versions      {versions}",
         f"  accepted by       evaluation run {manifest.acceptance_run_id} (mlflow.genai.evaluate)",
         f"  index             {manifest.index_file}, built nightly from {manifest.docs_dir}",

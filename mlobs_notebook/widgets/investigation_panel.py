@@ -168,7 +168,8 @@ class InvestigationPanel(Panel):
     def _lineage_view(self) -> Any:
         inv = self.investigation
         if inv.lineage is None or inv.lineage_dataset is None:
-            reason = "no lineage was given" if inv.lineage is None else "no lineage dataset matches the training source"
+            target = "the retriever's index" if getattr(inv, "of_traces", False) else "the training source"
+            reason = "no lineage was given" if inv.lineage is None else f"no lineage dataset matches {target}"
             return self._static_step("lineage", _para(f"Upstream changes were not searched: {_esc(reason)}."))
         from mlobs_notebook.widgets.lineage_explorer import LineageExplorer
 
