@@ -1,9 +1,10 @@
 """An LLM app's versions as its traces show them: the LoggedModels that served, and what changed.
 
-MLflow 3 tracks a GenAI app's versions as LoggedModels (``mlflow.set_active_model`` tags each
-trace with ``mlflow.modelId``; https://mlflow.org/docs/latest/genai/version-tracking/). A model's
-parameters hold its configuration, and loading a prompt from the registry while the model is
-active links them (the model's ``mlflow.linkedPrompts`` tag). A version change is the first trace
+MLflow 3 tracks a GenAI app's versions as LoggedModels: ``mlflow.set_active_model`` tags each
+trace with ``mlflow.modelId`` ("Version tracking and LoggedModel",
+https://docs.databricks.com/aws/mlflow3/genai/prompt-version-mgmt/version-tracking/version-concepts).
+A model's parameters hold its configuration, and loading a prompt from the registry while the
+model is active links them (the model's ``mlflow.linkedPrompts`` tag). A version change is the first trace
 of a LoggedModel after another one served; what changed is the difference of the two models'
 parameters and linked prompt versions, with the prompt templates' unified diff.
 """
