@@ -12,6 +12,7 @@ says what to do. Errors raised because of a library failure keep it as ``__cause
      │    ├── AliasNotFound          the model has no such alias or stage (lists its aliases)
      │    ├── VersionNotFound        the model has no such version (lists its versions)
      │    ├── ExperimentNotFound     no such MLflow experiment (lists the known ones)
+     │    ├── NoTraces               an experiment, run or model with no traces (names it)
      │    ├── RunNotFound            no such run id
      │    ├── NoDatasetInputs        the run logged no dataset inputs
      │    ├── NoLoggedModel          the run logged no model to register (gate)
@@ -49,6 +50,7 @@ __all__ = [
     "ModelNotFound",
     "NoDatasetInputs",
     "NoLoggedModel",
+    "NoTraces",
     "OutputUnwritable",
     "PromotionFailed",
     "RunNotFound",
@@ -93,6 +95,10 @@ class ExperimentNotFound(InputError):
 
 class RunNotFound(InputError):
     pass
+
+
+class NoTraces(InputError):
+    """An experiment, run or LoggedModel (in a time range) that holds no traces."""
 
 
 class NoDatasetInputs(InputError):

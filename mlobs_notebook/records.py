@@ -96,7 +96,19 @@ class ModelVersionRecord:
 
     @property
     def uri(self) -> str:
+        if self.version is None and self.logged_model_id:
+            return f"models:/{self.logged_model_id}"  # an MLflow 3 LoggedModel, not a registered version
         return f"models:/{self.name}/{self.version}" if self.name else f"runs:/{self.run_id}"
+
+    @property
+    def label(self) -> str:
+        """How reports name it: ``churn_predictor version 3``, ``rag_assistant-v2 (LoggedModel
+        m-...)`` for an app version, or the run it came from."""
+        if self.version is not None:
+            return f"{self.name} version {self.version}"
+        if self.logged_model_id:
+            return f"{self.name} (LoggedModel {self.logged_model_id})"
+        return self.name or f"run {self.run_id}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

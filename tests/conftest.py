@@ -87,3 +87,52 @@ def scenario_worlds(tmp_path_factory):
         for scenario in ("data_drift", "model_drift", "healthy")
     }
     return root, worlds
+
+
+RAG_DAYS = 24
+RAG_TRACES_PER_DAY = 30
+RAG_SCENARIOS = ("rag_index_bug", "rag_topic_shift", "rag_prompt_change")
+
+
+@pytest.fixture(scope="session")
+def rag_worlds(tmp_path_factory):
+    """The three rag_assistant worlds (24 days, 30 traces a day), each built and investigated by
+    ``mlobs demo --scenario rag_*`` as a user runs it, two at a time (CI has two cores), in
+    ``<root>/<scenario>``: the layout notebook 06 reads from MLOBS_RAG_DIR. Returns (root,
+    manifests, what each command printed). Read-only."""
+    import subprocess
+    import sys
+    import time
+
+    from mlobs_notebook.demo import load_manifest
+
+    prebuilt = os.environ.get("MLOBS_RAG_WORLDS")  # to iterate quickly: worlds this fixture built before
+    if prebuilt:
+        root = Path(prebuilt)
+        return root, {s: load_manifest(root / s) for s in RAG_SCENARIOS}, {
+            s: (root / f"{s}.log").read_text() for s in RAG_SCENARIOS}
+    root = tmp_path_factory.mktemp("rag")
+    pending, running, printed = list(RAG_SCENARIOS), {}, {}
+    deadline = time.monotonic() + 1200
+    while pending or running:
+        while pending and len(running) < 2:
+            scenario = pending.pop(0)
+            out = open(root / f"{scenario}.log", "w+")  # noqa: SIM115 - closed below
+            command = [sys.executable, "-m", "mlobs_notebook.cli", "demo", "--scenario", scenario, "--out",
+                       str(root / scenario), "--days", str(RAG_DAYS), "--traces-per-day", str(RAG_TRACES_PER_DAY)]
+            running[scenario] = (subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT), out)
+        done = [s for s, (p, _) in running.items() if p.poll() is not None]
+        if not done:
+            if time.monotonic() > deadline:
+                for p, _ in running.values():
+                    p.kill()
+                pytest.fail(f"mlobs demo of {', '.join(running)} still running after 20 minutes")
+            time.sleep(0.5)
+            continue
+        scenario = done[0]
+        process, out = running.pop(scenario)
+        out.seek(0)
+        printed[scenario] = out.read()
+        out.close()
+        assert process.returncode == 0, f"mlobs demo --scenario {scenario} failed:\n{printed[scenario][-3000:]}"
+    return root, {s: load_manifest(root / s) for s in RAG_SCENARIOS}, printed

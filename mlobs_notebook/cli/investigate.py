@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from mlobs_notebook.cli import trace_options
 from mlobs_notebook.errors import InputError
 
 
@@ -18,7 +19,8 @@ def add_parser(subparsers) -> None:
             "drift per window; find upstream changes in the OpenLineage events; correlate with the "
             "metric (and the joint distribution, slices, the metric estimated from scores); print a "
             "verdict (pipeline_bug, data_drift, model_drift, healthy, or inconclusive with the flag that "
-            "would settle it) with its causes and evidence. Exit 0 for any verdict, 2 for bad input."
+            "would settle it) with its causes and evidence. With --traces, investigate an LLM app from "
+            "its MLflow traces instead (verdicts also app_change). Exit 0 for any verdict, 2 for bad input."
         ),
     )
     parser.add_argument("--demo", metavar="DIR", help="take every setting from a demo world's manifest.json")
@@ -79,6 +81,7 @@ def add_parser(subparsers) -> None:
                         help="skip the joint-distribution drift (domain classifier, PCA reconstruction error)")
     parser.add_argument("--format", default="text", choices=("text", "json"))
     parser.add_argument("--out", metavar="REPORT", help="write the postmortem: report.html or report.md")
+    trace_options.add_arguments(parser)
     parser.set_defaults(run=run)
 
 
@@ -118,25 +121,29 @@ def run(args: argparse.Namespace) -> int:
     from mlobs_notebook.errors import StageDeprecated
     from mlobs_notebook.investigation import investigate
 
-    s = _settings(args)
     if args.out and not args.out.lower().endswith((".html", ".htm", ".md")):
         raise InputError(f"--out {args.out}: use a .html or .md file name")
     with warnings.catch_warnings():
         # a legacy stage is a finding: it is in the investigation's notes, printed once below
         warnings.simplefilter("ignore", StageDeprecated)
-        inv = investigate(
-            s["model"], s["current"], s["lineage"], metric=s["metric"], time_column=s["time_column"],
-            granularity=s["granularity"], alias=s["alias"], tracking_uri=s["tracking_uri"],
-            eval_filter=s["eval_filter"], lineage_dataset=args.lineage_dataset,
-            columns=[c.strip() for c in args.columns.split(",")] if args.columns else None,
-            time_format=args.time_format, baseline=args.baseline, date_from=s["date_from"],
-            metric_run=args.metric_run, predictions=s["predictions"], prediction_column=s["prediction_column"],
-            label_column=s["label_column"], predictions_time_column=args.predictions_time_column,
-            threshold=args.threshold, min_evaluations=args.min_evaluations,
-            drift_metrics=args.drift_metrics, profile_metrics=args.profile_metrics, monitor_slice=args.slice,
-            thresholds="learned" if args.thresholds == "learned" else None, label_delay=s["label_delay"],
-            score_column=args.score_column, slicing_exprs=args.slicing_exprs, multivariate=not args.no_multivariate,
-        )
+        if trace_options.wants_traces(args):
+            inv = trace_options.investigate(args)
+        else:
+            s = _settings(args)
+            inv = investigate(
+                s["model"], s["current"], s["lineage"], metric=s["metric"], time_column=s["time_column"],
+                granularity=s["granularity"], alias=s["alias"], tracking_uri=s["tracking_uri"],
+                eval_filter=s["eval_filter"], lineage_dataset=args.lineage_dataset,
+                columns=[c.strip() for c in args.columns.split(",")] if args.columns else None,
+                time_format=args.time_format, baseline=args.baseline, date_from=s["date_from"],
+                metric_run=args.metric_run, predictions=s["predictions"], prediction_column=s["prediction_column"],
+                label_column=s["label_column"], predictions_time_column=args.predictions_time_column,
+                threshold=args.threshold, min_evaluations=args.min_evaluations,
+                drift_metrics=args.drift_metrics, profile_metrics=args.profile_metrics, monitor_slice=args.slice,
+                thresholds="learned" if args.thresholds == "learned" else None, label_delay=s["label_delay"],
+                score_column=args.score_column, slicing_exprs=args.slicing_exprs,
+                multivariate=not args.no_multivariate,
+            )
     # where the inputs came from, on stderr so that --format json stays clean
     for note in inv.model.notes:
         print(f"mlobs investigate: note: {note}", file=sys.stderr)

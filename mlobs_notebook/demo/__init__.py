@@ -1,4 +1,5 @@
-"""The seeded demo world: a churn model, its Iceberg feature table, MLflow store and lineage.
+"""The seeded demo worlds: a churn model with its Iceberg feature table, MLflow store and lineage;
+and (the ``rag_*`` scenarios) a RAG assistant with its traces, assessments and index pipeline.
 
 ``build_world(out_dir, seed=7, days=90, scenario="pipeline_bug")`` writes it;
 ``Manifest.load(out_dir)`` reads back what it holds. Generation is pure (``features``,
@@ -7,6 +8,6 @@
 """
 
 from mlobs_notebook.demo.scenarios import SCENARIOS, Scenario, get_scenario
-from mlobs_notebook.demo.world import Manifest, build_world
+from mlobs_notebook.demo.world import Manifest, build_world, load_manifest
 
-__all__ = ["SCENARIOS", "Manifest", "Scenario", "build_world", "get_scenario"]
+__all__ = ["SCENARIOS", "Manifest", "Scenario", "build_world", "get_scenario", "load_manifest"]

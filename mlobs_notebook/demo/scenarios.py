@@ -1,4 +1,8 @@
-"""The demo world's scenarios: what each one changes, when, and the verdict it should earn."""
+"""The demo worlds' scenarios: what each one changes, when, and the verdict it should earn.
+
+Two worlds: ``churn`` (a tabular churn model, its Iceberg feature table and pipelines) and
+``rag_assistant`` (an LLM support assistant's MLflow traces, assessments and index pipeline).
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ class Scenario:
     story: str
     incident: bool = True
     slice: str | None = None
+    world: str = "churn"
+    metric: str | None = None  # the rag_assistant's quality metric the scenario hurts
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -171,6 +177,46 @@ SCENARIOS: dict[str, Scenario] = {
                 "A partner cohort of new users grows from day D (as in data_drift), and the same day "
                 "aggregate_billing starts rounding spend: column lineage ties that change only to "
                 "monthly_spend and plan, which do not drift."
+            ),
+        ),
+        Scenario(
+            name="rag_index_bug",
+            expected_verdict="pipeline_bug",
+            drifted_features=("documents_retrieved", "context_length"),
+            suspect_job="build_index",
+            world="rag_assistant",
+            metric="faithfulness",
+            story=(
+                "On day D the nightly build_index job switches from two-sentence chunks to "
+                "six-word windows. The retriever now returns more, shorter fragments: "
+                "documents_retrieved rises, context_length falls, and the assistant pads the "
+                "fragments with claims of its own, so faithfulness falls from about 0.95 to 0.6."
+            ),
+        ),
+        Scenario(
+            name="rag_topic_shift",
+            expected_verdict="data_drift",
+            drifted_features=("query.product",),
+            suspect_job=None,
+            world="rag_assistant",
+            metric="relevance",
+            story=(
+                "On day D Acme launches Acme Vault; within five days 45% of the questions are "
+                "about it. The documents do not cover it, so the assistant declines and "
+                "relevance falls. The router's query.product drifts; no pipeline or app changes."
+            ),
+        ),
+        Scenario(
+            name="rag_prompt_change",
+            expected_verdict="app_change",
+            drifted_features=(),
+            suspect_job=None,
+            world="rag_assistant",
+            metric="faithfulness",
+            story=(
+                "On day D version v2 of the app ships prompt rag_answer version 2, which asks "
+                "for helpful background: the model adds claims the documents do not hold and "
+                "faithfulness falls. No input or retrieval feature moves; only the app changed."
             ),
         ),
     )

@@ -1,4 +1,7 @@
-"""Build the demo world into a folder: Iceberg feature table, MLflow store, lineage, manifest.
+"""Build a demo world into a folder, and read its manifest back.
+
+The ``churn`` world (the default scenarios): Iceberg feature table, MLflow store, lineage. The
+``rag_assistant`` world (the ``rag_*`` scenarios) is built by :mod:`mlobs_notebook.demo.rag.world`.
 
 A build never leaves a half-written world: it writes into the target folder only after moving an
 existing world aside (``force=True``), and on any failure removes what it wrote and puts the old
@@ -17,6 +20,7 @@ import time
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -24,6 +28,9 @@ from mlobs_notebook.demo import features as feat
 from mlobs_notebook.demo.pipeline import FEATURE_TABLE
 from mlobs_notebook.demo.scenarios import get_scenario
 from mlobs_notebook.errors import InputError, OutputUnwritable, WorldExists
+
+if TYPE_CHECKING:
+    from mlobs_notebook.demo.rag.world import RagManifest
 
 MANIFEST = "manifest.json"
 DEFAULT_SEED = 7
@@ -92,6 +99,11 @@ class Manifest:
                 f"{path} does not exist: {folder} holds no demo world. Build one with "
                 f"'mlobs demo --out {folder}'."
             ) from None
+        if data.get("world") == "rag_assistant":
+            raise InputError(
+                f"{folder} holds a rag_assistant world, not a churn world: read its manifest with "
+                "mlobs_notebook.demo.load_manifest()"
+            )
         return cls(**data)
 
 
@@ -117,28 +129,47 @@ def check_target(out_dir: str | os.PathLike, force: bool) -> Path:
     return out
 
 
+def load_manifest(folder: str | os.PathLike) -> Manifest | RagManifest:
+    """The manifest of the world in ``folder``, whichever world it is."""
+    from mlobs_notebook.demo.rag.world import RagManifest
+
+    path = Path(folder) / MANIFEST
+    data = json.loads(path.read_text()) if path.exists() else {}
+    return RagManifest(**data) if data.get("world") == "rag_assistant" else Manifest.load(folder)
+
+
 def build_world(
     out_dir: str | os.PathLike = "mlobs-demo",
     *,
     seed: int = DEFAULT_SEED,
-    days: int = DEFAULT_DAYS,
+    days: int | None = None,
     scenario: str = "pipeline_bug",
     force: bool = False,
     rows_per_day: int = DEFAULT_ROWS_PER_DAY,
     label_delay: int = 3,
     evaluations: str = "runs",
-) -> Manifest:
-    """Build the demo world into ``out_dir``; deterministic for a seed. Returns its manifest.
+    traces_per_day: int | None = None,
+) -> Manifest | RagManifest:
+    """Build the scenario's world into ``out_dir``; deterministic for a seed. Returns its manifest.
 
-    ``evaluations`` says how the model's metric is logged (:data:`EVALUATIONS`): ``runs`` (one
-    evaluation run a day, started on the day it evaluates), ``tagged`` (the same runs logged at
-    once by a backfill with the fluent API, so they all start now; the day each evaluated is in
-    ``tags.eval_date``), or ``predictions`` (no evaluation runs: a predictions log, the model's
-    score and the label once it has arrived, ``predictions/predictions.parquet``).
+    ``days`` defaults to 90 for the churn world and 30 for the rag_assistant world;
+    ``rows_per_day``, ``label_delay`` and ``evaluations`` apply to the churn world,
+    ``traces_per_day`` (default 40) to the rag_assistant world. ``evaluations`` says how the
+    model's metric is logged (:data:`EVALUATIONS`): ``runs`` (one evaluation run a day, started on
+    the day it evaluates), ``tagged`` (the same runs logged at once by a backfill with the fluent
+    API, so they all start now; the day each evaluated is in ``tags.eval_date``), or
+    ``predictions`` (no evaluation runs: a predictions log, the model's score and the label once
+    it has arrived, ``predictions/predictions.parquet``).
     """
+    from mlobs_notebook.demo.rag.world import DEFAULT_DAYS as RAG_DAYS
+
     spec = get_scenario(scenario)
     if evaluations not in EVALUATIONS:
         raise InputError(f"unknown evaluations {evaluations!r}; choose one of {', '.join(EVALUATIONS)}")
+    rag = spec.world == "rag_assistant"
+    if rag and evaluations != "runs":
+        raise InputError(f"--evaluations {evaluations} is for the churn scenarios; {scenario} logs assessments on traces")
+    days = days if days is not None else (RAG_DAYS if rag else DEFAULT_DAYS)
     if days < 21:
         raise InputError(f"--days must be at least 21 (training, onset and impact); got {days}")
     out = check_target(out_dir, force)
@@ -153,7 +184,14 @@ def build_world(
         except OSError as exc:
             raise OutputUnwritable(f"cannot create {out}: {exc.strerror}") from exc
         with _quiet_mlflow():
-            manifest = _build(out, spec, seed, days, rows_per_day, label_delay, evaluations)
+            if rag:
+                from mlobs_notebook.demo.rag.world import DEFAULT_TRACES_PER_DAY, build_rag
+
+                manifest: Manifest | RagManifest = build_rag(
+                    out, spec, seed, days, traces_per_day or DEFAULT_TRACES_PER_DAY)
+                (out / MANIFEST).write_text(manifest.to_json())
+            else:
+                manifest = _build(out, spec, seed, days, rows_per_day, label_delay, evaluations)
     except BaseException:
         shutil.rmtree(out, ignore_errors=True)
         if aside is not None:

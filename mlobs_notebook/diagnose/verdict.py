@@ -1,6 +1,9 @@
 """From evidence to a verdict: ``pipeline_bug``, ``data_drift``, ``model_drift``, ``healthy`` or
 ``inconclusive``. Pure.
 
+(An LLM app has a fifth verdict, ``app_change``: :mod:`mlobs_notebook.diagnose.app_change`
+applies these rules to its inputs first.)
+
 The rules, in order:
 
 0. The metric series is too thin to read (:mod:`~mlobs_notebook.diagnose.support`: fewer windows
@@ -50,7 +53,7 @@ from mlobs_notebook.times import Granularity, human
 
 __all__ = ["DEFAULT_SLACK", "RECOMMENDATIONS", "VERDICTS", "Diagnosis", "diagnose"]
 
-VERDICTS = ("pipeline_bug", "data_drift", "model_drift", "healthy", "inconclusive")
+VERDICTS = ("pipeline_bug", "data_drift", "model_drift", "healthy", "inconclusive", "app_change")
 # A drift that starts up to a day after the metric fell still counts as "before" it: metrics are
 # usually daily, so the drop's window covers the day the drift window opened in.
 DEFAULT_SLACK = timedelta(days=1)

@@ -8,8 +8,7 @@ upstream changes, ``diagnose`` decides. The granularity is parsed here, once, an
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +30,8 @@ from mlobs_notebook.diagnose import (
     timing_window,
 )
 from mlobs_notebook.errors import InputError
+from mlobs_notebook.investigation.clock import Clock as _Clock
+from mlobs_notebook.investigation.clock import Progress
 from mlobs_notebook.investigation.evidence import LineageEvidence, lineage_evidence, timing_evidence
 from mlobs_notebook.investigation.features import choose_features
 from mlobs_notebook.investigation.inputs import (
@@ -49,16 +50,14 @@ from mlobs_notebook.times import Granularity, read_time_column, to_utc
 
 __all__ = ["investigate"]
 
-Progress = Callable[[str, float], None]
-
 
 def investigate(
-    model: Any,
+    model: Any = None,
     current: Any = None,
     lineage: Any = None,
     *,
     metric: str = "auc",
-    time_column: str,
+    time_column: str | None = None,
     granularity: Granularity | str = "1d",
     alias: str = "production",
     tracking_uri: str | None = None,
@@ -94,6 +93,8 @@ def investigate(
     predictions_time_column: str | None = None,
     threshold: float = 0.5,
     min_evaluations: int | None = None,
+    traces: Any = None,
+    **trace_options: Any,
 ) -> Investigation:
     """Investigate a model's production metric: see the module docstring.
 
@@ -144,7 +145,25 @@ def investigate(
 
     Raises :class:`~mlobs_notebook.errors.InputError` subclasses naming the model, column or
     source at fault, and the flag that gets past it.
+
+    ``traces`` (an experiment, run or ``models:/m-...``) investigates an LLM app from its MLflow
+    traces instead: :func:`~mlobs_notebook.investigation.traces.investigate_traces`, which also
+    takes ``baseline`` and the ``trace_options`` (``span_attributes``, ``method``).
     """
+    if traces is not None:
+        from mlobs_notebook.investigation.traces import investigate_traces
+
+        return investigate_traces(
+            traces, lineage, metric=metric, tracking_uri=tracking_uri, granularity=granularity,
+            lineage_dataset=lineage_dataset, start=start, end=end, baseline_value=baseline_value,
+            persistence=persistence, lookback=lookback if lookback_days is None else timedelta(days=lookback_days),
+            max_lag=max_lag, thresholds=thresholds, progress=progress,
+            **({"baseline": baseline} if baseline is not None else {}), **trace_options,
+        )
+    if trace_options:
+        raise InputError(f"{', '.join(sorted(trace_options))}: options of a traces investigation; pass traces= too")
+    if model is None or time_column is None:
+        raise InputError("investigate needs model= and time_column= (or traces= for an LLM app's traces)")
     from mlobs_notebook.drift import compute_drift
     from mlobs_notebook.drift.seasonal import seasonal_drift
     from mlobs_notebook.drift.seasonal import weekly_seasonal_columns as seasonal_columns
@@ -186,7 +205,7 @@ def investigate(
             raise InputError(f"{why_none}, so the lineage cannot be matched to its training data; the monitor's "
                              "drift needs a model whose training run logged its dataset (mlflow.log_input)")
         base = BaselineInput(pl.LazyFrame(), recorded, found.source, None, (), recorded, False)
-        trained_until, report, features = None, found.report, list(found.features)
+        trained_until, report, features = None, found.report, found.features
         current_source, current_range, step_of = found.source, found.current_range, report.granularity or step_of
         current_columns = None
         zone = report.zone
@@ -321,22 +340,6 @@ def _lineage_note(evidence: LineageEvidence | None) -> str | None:
         return None
     closest = ", ".join(evidence.closest) or "none"
     return f"The lineage holds no dataset matching the training source (closest: {closest})"
-
-
-class _Clock:
-    """Times each step and reports progress."""
-
-    def __init__(self, progress: Progress | None) -> None:
-        self.progress = progress
-        self.timings: dict[str, float] = {}
-        self._last = time.perf_counter()
-
-    def step(self, name: str, fraction: float) -> None:
-        now = time.perf_counter()
-        self.timings[name] = round(now - self._last, 3)
-        self._last = now
-        if self.progress is not None:
-            self.progress(name, fraction)
 
 
 def _target(evidence: LineageEvidence | None) -> str | None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from mlobs_notebook.correlate import FeatureOnset, MetricDrop, lead_time, lead_windows
-from mlobs_notebook.diagnose import Diagnosis, Inconclusive
+from mlobs_notebook.diagnose import AppChange, Diagnosis, Inconclusive
 from mlobs_notebook.records import DatasetRecord, MetricSource, ModelVersionRecord, SnapshotCheck
 from mlobs_notebook.times import Granularity
 
@@ -24,7 +24,9 @@ if TYPE_CHECKING:
     from mlobs_notebook.drift.slices import SliceFinding
     from mlobs_notebook.lineage import LineageGraph, Upstream
 
-__all__ = ["Investigation"]
+__all__ = ["TRACES", "Investigation"]
+
+TRACES = "mlflow_traces"  # the source type of a baseline made of traces
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,12 @@ class Investigation:
     drop (None without a score column); ``seasonal``: features with a weekly pattern in the
     training data (then each day is compared with the baseline's same weekday); ``label_delay``:
     as given.
+
+    An investigation of an LLM app's traces (:func:`~mlobs_notebook.investigation.traces.investigate_traces`)
+    fills the same record: ``model`` is the app's LoggedModel, ``dataset`` its baseline traces
+    (``source_type`` ``mlflow_traces``), ``features`` the trace features, whose role (input,
+    retrieval, app) ``feature_roles`` gives, and ``app_changes`` the app versions that started
+    serving.
     """
 
     model: ModelVersionRecord
@@ -75,11 +83,18 @@ class Investigation:
     label_delay: timedelta | None = None
     metric_source: MetricSource | None = None
     baseline_source: str | None = None
+    app_changes: tuple[AppChange, ...] = ()
+    feature_roles: dict[str, str] = field(default_factory=dict)
 
     @property
     def inconclusive(self) -> Inconclusive | None:
         """Why the evidence is too thin for a verdict, and the flag that fixes it (else None)."""
         return self.diagnosis.inconclusive
+
+    @property
+    def of_traces(self) -> bool:
+        """Whether this investigates an LLM app's traces (else a model's tabular features)."""
+        return self.dataset.source_type == TRACES
 
     @property
     def verdict(self) -> str:
@@ -169,9 +184,14 @@ class Investigation:
 
         return summary_html(self)
 
+    @property
+    def _model_ref(self) -> str:
+        m = self.model
+        return f"{m.name}@v{m.version}" if m.version is not None else repr(m.label)
+
     def __repr__(self) -> str:
         return (
-            f"Investigation(verdict={self.verdict!r}, model={self.model.name}@v{self.model.version}, "
+            f"Investigation(verdict={self.verdict!r}, model={self._model_ref}, "
             f"drifted={[o.feature for o in self.drifted_features]}, "
             f"suspects={[s.job for s in self.diagnosis.suspects]}"
             + (f", secondary={self.secondary!r}" if self.secondary else "") + ")"

@@ -15,8 +15,8 @@ __all__ = ["drift_metric_timeline", "timeline_events"]
 
 
 def timeline_events(investigation: Any) -> list[dict[str, Any]]:
-    """Dated events of an investigation, oldest first: training, promotion, drift onsets,
-    suspect runs, the metric drop."""
+    """Dated events of an investigation, oldest first: training, promotion (an app: its versions
+    starting to serve), drift onsets, suspect runs, the metric drop."""
     inv = investigation
     events: list[dict[str, Any]] = []
     trained = inv.trained_until
@@ -25,7 +25,10 @@ def timeline_events(investigation: Any) -> list[dict[str, Any]]:
                        "detail": f"windows of {inv.granularity} from {inv.current_source}"})
     if trained is not None:
         events.append({"when": trained, "what": "training data ends", "detail": inv.dataset.source.uri})
-    if inv.model.creation_time is not None:
+    for change in getattr(inv, "app_changes", ()):
+        events.append({"when": change.at, "what": "app version serving",
+                       "detail": f"{change.after} replaced {change.before}: {change.what}"})
+    if inv.model.creation_time is not None and not getattr(inv, "of_traces", False):
         aliases = ", ".join(inv.model.aliases) or "no alias"
         events.append({"when": inv.model.creation_time, "what": "model version registered",
                        "detail": f"{inv.model.name} version {inv.model.version} ({aliases})"})

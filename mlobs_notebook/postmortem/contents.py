@@ -67,10 +67,11 @@ def investigation_dict(inv: Investigation) -> dict[str, Any]:
         "causes": [c.to_dict() for c in d.causes],
         "inconclusive": None if d.inconclusive is None else {
             "reason": d.inconclusive.reason, "flag": d.inconclusive.flag},
+        "source": "traces" if inv.of_traces else "model",
         "model": {
             "name": inv.model.name,
             "version": inv.model.version,
-            "run_id": inv.model.run_id,
+            "run_id": inv.model.run_id or None,
             "aliases": list(inv.model.aliases),
             "logged_model_id": inv.model.logged_model_id,
             "tracking_uri": inv.model.tracking_uri,
@@ -136,6 +137,8 @@ def investigation_dict(inv: Investigation) -> dict[str, Any]:
         "warnings": list(d.warnings),
         "lineage_dataset": inv.lineage_dataset,
         "correlations": {feature: frame.to_dicts() for feature, frame in inv.correlations.items()},
+        "app_changes": [c.to_dict() for c in inv.app_changes],
+        "feature_roles": dict(inv.feature_roles),
         "notes": list(inv.notes),
     }
 
@@ -223,6 +226,9 @@ def inconclusive_lines(inv: Investigation) -> list[str]:
 
 def snapshot_line(inv: Investigation) -> str:
     """The digest check as one sentence, its status first (never silent when it failed)."""
+    if inv.of_traces:
+        return (f"not applicable: the baseline is {inv.dataset.num_rows} traces read from the tracking store "
+                f"({inv.dataset.digest} digests their ids)")
     check = inv.snapshot_check
     if check is None:
         return "not checked: " + next((n for n in inv.notes if "digest" in n), "the snapshot was not re-read")

@@ -30,7 +30,7 @@ __all__ = ["VERDICT_COLORS", "summary_html", "to_html"]
 
 VERDICT_COLORS = {
     "pipeline_bug": "#b91c1c", "data_drift": "#b45309", "model_drift": "#6d28d9",
-    "healthy": "#15803d", "inconclusive": "#374151",
+    "healthy": "#15803d", "inconclusive": "#374151", "app_change": "#0e7490",
 }
 
 
@@ -63,7 +63,7 @@ def to_html(inv: Investigation) -> str:
         for i, (caption, fig) in enumerate(figures(inv))
     ]
     baseline = [
-        ["training dataset", inv.dataset.name],
+        ["traces" if inv.of_traces else "training dataset", inv.dataset.name],
         ["source", inv.dataset.source.uri],
         ["read", inv.baseline_source or inv.dataset.source.uri],
         ["digest", inv.dataset.digest],
@@ -72,7 +72,8 @@ def to_html(inv: Investigation) -> str:
     ]
     return markup.render(
         "postmortem/report.html.j2",
-        title=f"Postmortem: {inv.model.name} version {inv.model.version} — {d.verdict}",
+        title=f"Postmortem: {inv.model.label} — {d.verdict}",
+        app_changes=inv.app_changes,
         summary=Markup(summary_html(inv)),
         timeline=timeline_rows(inv),
         drifted=drifted,

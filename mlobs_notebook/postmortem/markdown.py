@@ -37,7 +37,7 @@ def to_markdown(inv: Investigation, figures_dir: str | None = None) -> str:
     that :func:`~mlobs_notebook.postmortem.write_report` writes there."""
     d = inv.diagnosis
     out = [
-        f"# Postmortem: {md_escape(inv.model.name)} version {inv.model.version} — {d.verdict}", "",
+        f"# Postmortem: {md_escape(inv.model.label)} — {d.verdict}", "",
         "## Summary", "", f"**Verdict: {d.verdict}**", "",
         *(f"- {md_escape(line)}" for line in (cause_lines(inv) if len(d.causes) > 1 else [])),
         *([""] if len(d.causes) > 1 else []),
@@ -73,7 +73,14 @@ def to_markdown(inv: Investigation, figures_dir: str | None = None) -> str:
             out += [f"### {md_escape(s.job)} — run {md_escape(s.run_id)}", "", md_escape("; ".join(s.details)), ""]
             if s.diff:
                 out += ["```diff", s.diff.replace("```", "` ` `"), "```", ""]
-    out += ["", "## Baseline", "", f"- training dataset: {md_escape(inv.dataset.name)}",
+    if inv.app_changes:
+        out += ["", "## App versions", ""]
+        for c in inv.app_changes:
+            out += [f"### {md_escape(c.after)} replaced {md_escape(c.before)} — {c.at.isoformat()}", "",
+                    md_escape(c.what), ""]
+            if c.diff:
+                out += ["```diff", c.diff.replace("```", "` ` `"), "```", ""]
+    out += ["", "## Baseline", "", f"- {'traces' if inv.of_traces else 'training dataset'}: {md_escape(inv.dataset.name)}",
             f"- source: `{inv.dataset.source.uri}`", f"- digest: {inv.dataset.digest}",
             f"- read: `{inv.baseline_source or inv.dataset.source.uri}`",
             f"- digest check: {md_escape(snapshot_line(inv))}",

@@ -131,9 +131,17 @@ class InvestigationPanel(Panel):
         marks = {}
         if inv.drop.onset is not None:
             marks[f"{inv.metric_name} drop"] = inv.drop.onset.isoformat()
+        for change in getattr(inv, "app_changes", ()):
+            marks[f"{change.after} serving"] = change.at.isoformat()
         fig = metric_series_figure(inv.metric, inv.metric_name, marks=marks,
-                                   title=f"{inv.metric_name} of {m.name} v{m.version} in production")  # fmt: skip
+                                   title=f"{inv.metric_name} of {m.label} in production")  # fmt: skip
         self.figures["model"] = fig
+        if inv.of_traces:
+            versions = "; ".join(f"{c.after} from {c.at:%Y-%m-%d %H:%M} ({c.what})" for c in inv.app_changes)
+            rows = [("app", m.label), ("parameters", ", ".join(f"{k}={v}" for k, v in sorted(m.params.items()))),
+                    ("new versions", versions or "none in the traces"),
+                    (f"{inv.metric_name} reference", f"{inv.drop.reference:.3f}" if inv.drop.reference is not None else "n/a")]  # fmt: skip
+            return StepView([self._text("model", rows=rows), Display(figure_bundle(fig))])
         rows = [("model", f"{m.name} version {m.version}"), ("aliases", ", ".join(m.aliases) or "none"),
                 ("training run", m.run_id), ("registered", m.creation_time.isoformat() if m.creation_time else ""),
                 (f"{inv.metric_name} reference", f"{inv.drop.reference:.3f}" if inv.drop.reference is not None else "n/a")]  # fmt: skip
@@ -141,6 +149,9 @@ class InvestigationPanel(Panel):
 
     def _snapshot_view(self) -> StepView:
         inv, d = self.investigation, self.investigation.dataset
+        if inv.of_traces:
+            rows = [("baseline", d.name), ("source", d.source.uri), ("traces", d.num_rows), ("digest of their ids", d.digest)]
+            return StepView([self._text("training snapshot", rows=rows, check=None)])
         rows = [("dataset", d.name), ("source", d.source.uri), ("kind", d.source_type), ("digest", d.digest),
                 ("rows", (d.profile or {}).get("num_rows", "unknown")),
                 ("training data ends", getattr(inv, "trained_until", None) or "unknown")]  # fmt: skip
@@ -157,7 +168,8 @@ class InvestigationPanel(Panel):
     def _lineage_view(self) -> StepView:
         inv = self.investigation
         if inv.lineage is None or inv.lineage_dataset is None:
-            reason = "no lineage was given" if inv.lineage is None else "no lineage dataset matches the training source"
+            target = "the retriever's index" if inv.of_traces else "the training source"
+            reason = "no lineage was given" if inv.lineage is None else f"no lineage dataset matches {target}"
             return StepView([self._text("lineage", reason=reason)])
         from mlobs_notebook.widgets.lineage_explorer import LineageExplorer
 
@@ -204,7 +216,7 @@ class InvestigationPanel(Panel):
     # --- static view ---------------------------------------------------------------------------
     def _summary(self) -> str:
         inv = self.investigation
-        return f"{inv.model.name} v{inv.model.version}: {inv.verdict}, step {self.step.value}"
+        return f"{inv.model.label}: {inv.verdict}, step {self.step.value}"
 
     def _parts(self) -> list[str]:
         """Every step's outputs, in order (the displayed slots hold only the current step)."""

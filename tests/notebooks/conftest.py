@@ -14,10 +14,11 @@ def monkeypatch_module():
 
 
 @pytest.fixture(scope="module")
-def notebook_env(demo_world, scenario_worlds, tmp_path_factory, monkeypatch_module):
+def notebook_env(demo_world, scenario_worlds, rag_worlds, tmp_path_factory, monkeypatch_module):
     out = tmp_path_factory.mktemp("postmortems")
     root, _worlds = scenario_worlds
     monkeypatch_module.setenv("MLOBS_DEMO_DIR", demo_world.path)
     monkeypatch_module.setenv("MLOBS_OUTPUT_DIR", str(out))
     monkeypatch_module.setenv("MLOBS_SCENARIO_DIR", str(root))
+    monkeypatch_module.setenv("MLOBS_RAG_DIR", str(rag_worlds[0]))  # notebook 06 reads <root>/rag_index_bug
     return out

@@ -46,11 +46,17 @@ EXPECTED = {
         "REJECTED, 1 check(s) failed; nothing was written", "-> exit 1", "@staging still on v1",
         "already holds @staging; nothing changed",
     ],
+    "06_rag_index_bug.ipynb": [
+        "read 780 traces by sql", "verdict: pipeline_bug", "build_index", "documents_retrieved",
+        "+splitter = TokenWindowSplitter(size=6, overlap=0)", "rebuild what it wrote",
+        "postmortem-rag-index-bug.html",
+    ],
 }
 
 POSTMORTEMS = {
     "01_quickstart.ipynb": ["postmortem-quickstart.html"],
     "02_root_cause_pipeline_bug.ipynb": ["postmortem-pipeline-bug.html"],
+    "06_rag_index_bug.ipynb": ["postmortem-rag-index-bug.html"],
 }
 
 

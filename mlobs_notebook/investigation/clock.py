@@ -1,0 +1,26 @@
+"""The investigation's clock: times each step and reports progress (``progress(step, fraction)``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+__all__ = ["Clock", "Progress"]
+
+Progress = Callable[[str, float], None]
+
+
+class Clock:
+    """Times each step and reports progress."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.timings: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def step(self, name: str, fraction: float) -> None:
+        now = time.perf_counter()
+        self.timings[name] = round(now - self._last, 3)
+        self._last = now
+        if self.progress is not None:
+            self.progress(name, fraction)

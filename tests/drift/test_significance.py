@@ -1,0 +1,78 @@
+"""require_significance: on small windows a PSI past 0.2 is mostly chance; a flag stays only where
+the KS or chi-squared test rejects "same distribution" at alpha. Checked against scipy's tests
+and on windows drawn from the baseline's own distribution."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+
+from mlobs_notebook.correlate import drift_onsets, drift_series
+from mlobs_notebook.drift import compute_drift
+from mlobs_notebook.drift.significance import DEFAULT_ALPHA, require_significance
+
+WINDOWS = 60
+ROWS = 30
+
+
+def _frames(shift_from: int | None, seed: int = 3):
+    rng = np.random.default_rng(seed)
+    base = pl.DataFrame({"latency": rng.gamma(2.0, 200.0, 80), "product": rng.choice(["a", "b", "c"], 80, p=[.5, .3, .2])})
+    rows = []
+    for w in range(WINDOWS):
+        shifted = shift_from is not None and w >= shift_from
+        latency = rng.gamma(2.0, 200.0, ROWS) * (3.0 if shifted else 1.0)
+        product = rng.choice(["a", "b", "c", "d"], ROWS, p=[.2, .1, .1, .6] if shifted else [.5, .3, .2, 0])
+        start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=w)
+        rows.append(pl.DataFrame({"latency": latency, "product": product,
+                                  "t": [start + timedelta(minutes=i) for i in range(ROWS)]}))
+    return base, pl.concat(rows)
+
+
+def _baseline_rows(report):
+    return report.table.filter(pl.col("drift_type") == "BASELINE").sort("column_name", "window_start")
+
+
+def test_chance_flags_are_withdrawn_and_real_shifts_stay():
+    base, current = _frames(shift_from=40)
+    raw = compute_drift(base, current, time_column="t", granularity="1d", min_category_count=5)
+    judged = _baseline_rows(require_significance(raw))
+    before = _baseline_rows(raw)
+    quiet = pl.col("window_start") < datetime(2026, 2, 10, tzinfo=UTC)
+    assert before.filter(quiet)["drifted"].sum() > 5  # PSI alone: chance passes 0.2 on 30 rows
+    assert judged.filter(quiet)["drifted"].sum() <= 1
+    # a threefold latency and a new product are real: flagged (nearly) every window, onset on the day
+    assert judged.filter(~quiet)["drifted"].mean() > 0.95
+    onsets = {o.feature: o.onset for o in drift_onsets(drift_series(require_significance(raw)))}
+    assert onsets == {"latency": datetime(2026, 2, 10, tzinfo=UTC), "product": datetime(2026, 2, 10, tzinfo=UTC)}
+
+
+def test_the_p_values_read_are_scipys():
+    """The KS p-value is the limiting Kolmogorov distribution (scipy's kstwobign) at scipy's
+    statistic, never below scipy's finite-sample p-value by more than rounding (conservative)."""
+    base, current = _frames(shift_from=None, seed=5)
+    report = compute_drift(base, current, time_column="t", granularity="1d", min_category_count=5)
+    rows = _baseline_rows(report).filter(pl.col("column_name") == "latency").head(5)
+    reference = base["latency"].to_numpy()
+    for row in rows.iter_rows(named=True):
+        window = current.filter(pl.col("t").dt.truncate("1d") == row["window_start"])["latency"].to_numpy()
+        test = stats.ks_2samp(reference, window, method="asymp")
+        n, m = len(reference), len(window)
+        assert row["ks_pvalue"] == pytest.approx(stats.kstwobign.sf(test.statistic * np.sqrt(n * m / (n + m))))
+        assert row["ks_pvalue"] >= test.pvalue - 1e-9
+
+
+def test_withdrawn_flags_become_warnings_and_the_note_counts_them():
+    base, current = _frames(shift_from=None, seed=7)
+    raw = compute_drift(base, current, time_column="t", granularity="1d", min_category_count=5)
+    judged = require_significance(raw, alpha=DEFAULT_ALPHA)
+    flipped = _baseline_rows(raw).filter(pl.col("drifted")).height - _baseline_rows(judged).filter(pl.col("drifted")).height
+    assert flipped > 0
+    was = raw.table.filter(pl.col("drifted")).select("window_start", "column_name", "drift_type")
+    now = judged.table.join(was, on=["window_start", "column_name", "drift_type"])
+    assert set(now.filter(~pl.col("drifted"))["status"]) == {"warn"}
+    assert str(raw.table.filter(pl.col("drifted")).height - judged.table.filter(pl.col("drifted")).height) in judged.notes[-1]
