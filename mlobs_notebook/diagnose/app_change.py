@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from mlobs_notebook.correlate import FeatureOnset, MetricDrop
+from mlobs_notebook.diagnose.support import Inconclusive, minimum_evaluations
 from mlobs_notebook.diagnose.suspects import UpstreamChange
 from mlobs_notebook.diagnose.verdict import DEFAULT_SLACK, Diagnosis, diagnose
 from mlobs_notebook.diagnose.window import DEFAULT_LOOKBACK, suspect_window
@@ -108,13 +109,19 @@ def diagnose_app(
     index pipeline's changes, as :func:`~mlobs_notebook.diagnose.verdict.diagnose` reads them."""
     step = Granularity.parse(granularity)
     causes = [o for o in onsets if roles.get(o.feature) in ("input", "retrieval")]
+    minimum = minimum_evaluations()
+    thin = None if drop.points >= minimum else Inconclusive(
+        f"{drop.metric} has a value in {drop.points} window{'s' if drop.points != 1 else ''} of traces, fewer than "
+        f"the {minimum} a verdict needs.", "a longer range of traces (--trace-start, --trace-end)")
     base = diagnose(causes, drop, changes, granularity=step, lookback=lookback, slack=slack,
-                    lineage_searched=lineage_searched)
+                    lineage_searched=lineage_searched, inconclusive=thin)
     behaviour = tuple(sorted((o for o in onsets if o not in causes and o.onset is not None), key=_order))
     drifted = (*base.drifted, *behaviour)  # the inputs first: the panels open on the first
     base = replace(base, drifted=drifted, recommendation=_recommend(base, drop.metric))
     if base.verdict == "data_drift":
         base = replace(base, evidence=(*base.evidence[:-1], *_unexplained(base, roles, lineage_searched)))
+    if base.verdict == "inconclusive":  # too few windows of the metric: no app version is blamed either
+        return replace(base, warnings=(*base.warnings, *(_served(c, step) for c in app_changes)))
     if base.verdict in ("healthy", "pipeline_bug"):
         return replace(base, warnings=(*base.warnings, *(_served(c, step) for c in app_changes)))
     assert drop.onset is not None
