@@ -186,7 +186,7 @@ def investigate(
             raise InputError(f"{why_none}, so the lineage cannot be matched to its training data; the monitor's "
                              "drift needs a model whose training run logged its dataset (mlflow.log_input)")
         base = BaselineInput(pl.LazyFrame(), recorded, found.source, None, (), recorded, False)
-        trained_until, report, features = None, found.report, list(found.features)
+        trained_until, report, features = None, found.report, found.features
         current_source, current_range, step_of = found.source, found.current_range, report.granularity or step_of
         current_columns = None
         zone = report.zone
