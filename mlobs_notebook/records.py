@@ -216,7 +216,8 @@ class MetricSource:
 
     ``kind`` is one of ``evaluation_runs`` (runs found by a filter), ``run_history`` (one run's
     logged values), ``logged_model`` (metrics MLflow 3 logged on the LoggedModel, such as
-    ``mlflow.models.evaluate``'s) or ``predictions`` (computed per window from a predictions log).
+    ``mlflow.models.evaluate``'s), ``predictions`` (computed per window from a predictions log) or
+    ``profile_metrics`` (a column of a Databricks InferenceLog profile metrics table).
     ``metric`` is the name read (``roc_auc`` when ``auc`` was asked and only ``roc_auc`` logged);
     ``hint`` a sentence naming the flag that would give more points (``hint_flag``) when the store
     shows such a way (a tag holding dates, a run with a history); ``labelled_rows`` and ``rows``

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import markupsafe
 import pytest
 from investigation_cache import demo_investigation
 
@@ -81,7 +82,7 @@ def test_the_verdict_step_shows_evidence_and_suspects(inv):
     panel = InvestigationPanel(inv, step="verdict")
     text = panel.view("verdict").displays[0].data["text/html"]
     assert inv.verdict in text
-    assert all(__import__("html").escape(e) in text for e in inv.diagnosis.evidence)
+    assert all(str(markupsafe.escape(e)) in text for e in inv.diagnosis.evidence)
     assert inv.diagnosis.suspects[0].run_id in text
 
 
@@ -125,8 +126,8 @@ def test_an_inconclusive_verdict_shows_why_and_the_flag_in_its_colour(inv):
 
     why = Inconclusive("40 of the 40 evaluations of auc fall on 2026-11-30 (dated by start_time)", "--date-from tags.eval_date")
     thin = dataclasses.replace(inv, diagnosis=dataclasses.replace(inv.diagnosis, verdict="inconclusive", inconclusive=why))
-    html = InvestigationPanel(thin, step="verdict").view("verdict").children[0].value
-    assert "color:#4d4d4d'>inconclusive" in html
-    assert "<b>Fix:</b> re-run with <code>--date-from tags.eval_date</code>" in html and why.reason in html
+    html = InvestigationPanel(thin, step="verdict").view("verdict").displays[0].data["text/html"]
+    assert f"background:{VERDICT_COLORS['inconclusive']};color:#fff;padding:.2em .6em;border-radius:.3em\">inconclusive" in html
+    assert "Fix: re-run with --date-from tags.eval_date" in html and why.reason in html
     summary = thin._repr_html_()
     assert f"background:{VERDICT_COLORS['inconclusive']}" in summary and "Fix: re-run with --date-from tags.eval_date" in summary
