@@ -57,14 +57,14 @@ def table_schema(zone: str = "UTC") -> dict[str, pl.DataType]:
 
 
 _MEASURES: dict[str, pl.DataType] = {
-    "count": pl.Int64,
-    "reference_count": pl.Int64,
-    "count_delta": pl.Int64,
-    "avg_delta": pl.Float64,
-    "reference_null_rate": pl.Float64,
-    "current_null_rate": pl.Float64,
-    "non_finite_count": pl.Int64,
-    **{name: pl.Float64 for name in STAT_COLUMNS},
+    "count": pl.Int64(),
+    "reference_count": pl.Int64(),
+    "count_delta": pl.Int64(),
+    "avg_delta": pl.Float64(),
+    "reference_null_rate": pl.Float64(),
+    "current_null_rate": pl.Float64(),
+    "non_finite_count": pl.Int64(),
+    **{name: pl.Float64() for name in STAT_COLUMNS},
     **{name: pl.Boolean() for name in FLAG_COLUMNS},
     "drifted": pl.Boolean(),
     "status": pl.String(),
@@ -92,7 +92,7 @@ def _rate(missing: np.ndarray, count: np.ndarray) -> np.ndarray:
 
 
 def _block_columns(
-    block: Block, profile: BaselineProfile, counts: Any, data_type: str, levels: dict, min_rows: int
+    block: Block, profile: BaselineProfile, counts: Any, data_type: str, levels: dict[str, Any], min_rows: int
 ) -> dict[str, Any]:
     w = block.windows
     moments = counts.moments[block.column]
@@ -159,7 +159,7 @@ def _window_keys(windows: Windows, indices: np.ndarray) -> dict[str, Any]:
 def _bins_columns(block: Block, profile: BaselineProfile) -> dict[str, Any]:
     n = len(block.windows)
 
-    def repeated(value: list | None, dtype: pl.DataType) -> pl.Series:
+    def repeated(value: list[Any] | None, dtype: pl.DataType) -> pl.Series:
         return pl.Series([value], dtype=dtype).gather(np.zeros(n, dtype=np.int64))
 
     if block.labels is None:
@@ -192,7 +192,7 @@ def bins_schema(zone: str = "UTC") -> dict[str, pl.DataType]:
 
 
 def _profile_frame(
-    profile: BaselineProfile, counts: Any, quantiles: dict, windows: Any, compared: list[str], dtypes: dict
+    profile: BaselineProfile, counts: Any, quantiles: dict[str, Any], windows: Any, compared: list[str], dtypes: dict[str, str]
 ) -> pl.DataFrame:
     base = profile.profile_.filter(pl.col("column_name").is_in(compared)).with_columns(
         source=pl.lit("baseline"), window_start=pl.lit(None, pl.Datetime("us", windows.zone)),
@@ -218,7 +218,7 @@ def _profile_frame(
         table = quantiles.get(c, np.full((windows.count, len(QUANTILES)), np.nan))
         for i, q in enumerate(QUANTILES):
             columns[f"p{round(q * 100):02d}"] = table[:, i]
-        schema = {"window_start": pl.Datetime("us", windows.zone), "window_end": pl.Datetime("us", windows.zone),
+        schema: dict[str, pl.DataType] = {"window_start": pl.Datetime("us", windows.zone), "window_end": pl.Datetime("us", windows.zone),
                   "source": pl.String(), **PROFILE_SCHEMA}
         parts.append(_frame({k: v for k, v in columns.items() if k != "granularity"}, schema))
     order = ["source", "window_start", "window_end", *PROFILE_SCHEMA]
@@ -231,12 +231,12 @@ def assemble(
     windows: Any,
     profile: BaselineProfile,
     counts: Any,
-    quantiles: dict,
+    quantiles: dict[str, Any],
     dtypes: dict[str, str],
-    levels: dict,
+    levels: dict[str, Any],
     min_rows: int,
-    findings: tuple,
-    notes: tuple,
+    findings: tuple[Any, ...],
+    notes: tuple[str, ...],
     statistics: tuple[str, ...],
 ) -> DriftReport:
     tables, bins = [], []

@@ -57,7 +57,7 @@ class DriftReport:
     table: pl.DataFrame
     bins: pl.DataFrame
     profile: pl.DataFrame
-    schema_findings: tuple = ()
+    schema_findings: tuple[Any, ...] = ()
     notes: tuple[str, ...] = ()
     granularity: Granularity | None = None
     zone: str = "UTC"

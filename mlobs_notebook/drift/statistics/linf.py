@@ -11,7 +11,7 @@ from mlobs_notebook.drift.statistics.registry import Statistic, register
 def l_infinity_distance(reference: np.ndarray, current: np.ndarray) -> np.ndarray:
     """max over categories of |c - b|, in [0, 1]; one value per window."""
     ref, cur = as_count_pair(reference, current)
-    return np.abs(proportions(cur) - proportions(ref)).max(axis=1)
+    return np.asarray(np.abs(proportions(cur) - proportions(ref)).max(axis=1))
 
 
 register(

@@ -18,7 +18,7 @@ def population_stability_index(reference: np.ndarray, current: np.ndarray) -> np
     c = proportions(cur)
     b = np.where(b == 0, EMPTY_BIN_PROPORTION, b)
     c = np.where(c == 0, EMPTY_BIN_PROPORTION, c)
-    return np.sum((c - b) * np.log(c / b), axis=1)
+    return np.asarray(np.sum((c - b) * np.log(c / b), axis=1))
 
 
 register(

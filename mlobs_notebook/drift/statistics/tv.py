@@ -11,7 +11,7 @@ from mlobs_notebook.drift.statistics.registry import Statistic, register
 def tv_distance(reference: np.ndarray, current: np.ndarray) -> np.ndarray:
     """Half the L1 distance between proportions, in [0, 1]; one value per window."""
     ref, cur = as_count_pair(reference, current)
-    return 0.5 * np.abs(proportions(cur) - proportions(ref)).sum(axis=1)
+    return np.asarray(0.5 * np.abs(proportions(cur) - proportions(ref)).sum(axis=1))
 
 
 register(
