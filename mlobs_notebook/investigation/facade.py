@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import polars as pl
@@ -27,9 +27,18 @@ from mlobs_notebook.diagnose import DEFAULT_LOOKBACK, diagnose
 from mlobs_notebook.errors import InputError
 from mlobs_notebook.investigation.evidence import LineageEvidence, lineage_evidence
 from mlobs_notebook.investigation.features import choose_features
+from mlobs_notebook.investigation.inputs import (
+    choose_engine_and_session,
+    column_names,
+    current_rows,
+    latest_time,
+    read_baseline,
+    read_current,
+    select,
+)
 from mlobs_notebook.investigation.result import Investigation
 from mlobs_notebook.records import DatasetRecord, ModelVersionRecord
-from mlobs_notebook.times import Granularity, read_time_column, to_utc
+from mlobs_notebook.times import Granularity
 
 __all__ = ["investigate"]
 
@@ -60,6 +69,8 @@ def investigate(
     time_format: str | None = None,
     progress: Progress | None = None,
     lookback_days: int | None = None,
+    engine: str | None = None,
+    spark: Any = None,
 ) -> Investigation:
     """Investigate a model's production metric: see the module docstring.
 
@@ -71,16 +82,21 @@ def investigate(
     upstream explanation reads as data drift, and the evidence says so). ``granularity``: the
     window size (``1h``, ``1d``, ``1w``, ``1mo``); lags and lead times are counted in it.
     ``lookback``: how long before a drift onset an upstream change still explains it
-    (``lookback_days`` is its older spelling). Raises :class:`~mlobs_notebook.errors.InputError`
-    subclasses naming the model, column or source at fault.
+    (``lookback_days`` is its older spelling). ``progress(step, fraction)`` hears of each step
+    done, and of the drift step's columns as ``"drift: 12/50 columns, 90 windows"``
+    (:class:`~mlobs_notebook.ProgressBar` shows both). ``engine``: ``"polars"`` (in memory, or
+    streamed out of core when the data is large: see ``investigation/inputs.py``) or ``"spark"``
+    (the snapshot and the current data read and compared by the SparkSession ``spark``; the
+    default when ``spark`` or a Spark DataFrame is given). Raises
+    :class:`~mlobs_notebook.errors.InputError` subclasses naming the model, column or source at fault.
     """
     from mlobs_notebook.drift import compute_drift
     from mlobs_notebook.sources.digests import snapshot_check
     from mlobs_notebook.sources.evaluations import metric_series
     from mlobs_notebook.sources.models import load_production_model, model_inputs, training_datasets
-    from mlobs_notebook.sources.tables import load_current, load_snapshot
 
     step_of = Granularity.parse(granularity)
+    engine, spark = choose_engine_and_session(engine, spark, current)
     if lookback_days is not None:
         lookback = timedelta(days=lookback_days)
     clock = _Clock(progress)
@@ -95,45 +111,29 @@ def investigate(
     check = snapshot_check(training) if _small(training) else None
     if check is None:
         notes.append("the training snapshot's digest was not rechecked (over 1,000,000 rows)")
-    # read once: the drift engine holds the baseline in memory anyway
-    baseline = load_snapshot(training, check_digest=False).collect().lazy()
-    baseline_columns = baseline.collect_schema().names()
+    baseline = read_baseline(training, engine=engine, spark=spark)
+    baseline_columns = column_names(baseline)
     clock.step("baseline", 0.25)
 
-    trained_until = _latest_time(baseline, time_column, time_format) if time_column in baseline_columns else None
-    if current is None:
-        source = training.source.at_latest()
-        current_source = source.uri
-        current_frame = load_current(source, time_column, start=start, end=end)
-        if start is None and trained_until is not None:
-            parsed = read_time_column(current_frame, time_column, time_format=time_format)
-            current_frame = current_frame.filter(parsed.expr > trained_until)
-            notes.append(f"current data: {current_source} after the training data ends ({trained_until:%Y-%m-%d %H:%M} UTC)")
-    elif isinstance(current, str):
-        current_source = current
-        current_frame = load_current(current, time_column, start=start, end=end)
-    else:
-        current_source = f"<{type(current).__name__}>"
-        current_frame = _as_lazy(current)
+    trained_until = latest_time(baseline, time_column, time_format) if time_column in baseline_columns else None
+    current_frame, current_source, current_notes = read_current(
+        current, training, time_column=time_column, time_format=time_format, start=start, end=end,
+        trained_until=trained_until, engine=engine, spark=spark,
+    )
+    notes += current_notes
 
     features, feature_notes = choose_features(
         baseline, current_frame, time_column, columns, model_inputs(record), exclude
     )
     notes += feature_notes
-    current_data = current_frame.select(*features, time_column).collect()
-    if current_data.height == 0:
-        raise InputError(
-            f"no current rows in {current_source} for the time range "
-            f"{start or 'after training'} .. {end or 'now'}: nothing to compare"
-        )
-    instants = current_data.select(read_time_column(current_data, time_column, time_format=time_format).expr)
-    current_range = (_utc(instants[time_column].min()), _utc(instants[time_column].max()))
+    current_data, current_range = current_rows(
+        current_frame, features, time_column, time_format, current_source, start, end)
     clock.step("current", 0.4)
 
     report = compute_drift(
-        baseline.select(*[f for f in features if f in baseline_columns]),
+        select(baseline, [f for f in features if f in baseline_columns]),
         current_data, time_column=time_column, granularity=step_of, thresholds=thresholds,
-        time_format=time_format,
+        time_format=time_format, engine=engine, spark=spark, progress=clock.drift,
     )
     zone = report.zone
     clock.step("drift", 0.6)
@@ -194,6 +194,11 @@ class _Clock:
         if self.progress is not None:
             self.progress(name, fraction)
 
+    def drift(self, done: int, total: int, windows: int) -> None:
+        """The drift engine's progress, as a sub-step of "drift" (between 40% and 60%)."""
+        if self.progress is not None:
+            self.progress(f"drift: {done}/{total} columns, {windows} windows", 0.4 + 0.2 * done / max(total, 1))
+
 
 def _target(evidence: LineageEvidence | None) -> str | None:
     return str(evidence.target) if evidence is not None and evidence.target is not None else None
@@ -201,25 +206,3 @@ def _target(evidence: LineageEvidence | None) -> str | None:
 
 def _small(record: DatasetRecord) -> bool:
     return record.num_rows is not None and record.num_rows <= 1_000_000
-
-
-def _utc(value: Any) -> datetime | None:
-    return None if value is None else to_utc(value)
-
-
-def _latest_time(frame: pl.LazyFrame, time_column: str, time_format: str | None) -> datetime | None:
-    parsed = read_time_column(frame, time_column, time_format=time_format)
-    return _utc(frame.select(parsed.expr.max()).collect().item())
-
-
-def _as_lazy(frame: Any) -> pl.LazyFrame:
-    if isinstance(frame, pl.LazyFrame):
-        return frame
-    if isinstance(frame, pl.DataFrame):
-        return frame.lazy()
-    try:
-        return pl.from_pandas(frame).lazy()
-    except Exception as exc:
-        raise InputError(
-            f"current data must be a URI, a polars or pandas frame; got {type(frame).__name__}"
-        ) from exc

@@ -13,6 +13,7 @@ a note in the report.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -21,20 +22,21 @@ import numpy as np
 import polars as pl
 
 from mlobs_notebook.drift.assemble import Block, assemble
-from mlobs_notebook.drift.binned import pool_rare
 from mlobs_notebook.drift.counts import count_frame
 from mlobs_notebook.drift.ecdf import ConsecutivePairs, SortedPair, WindowedPairs, sorted_quantiles
+from mlobs_notebook.drift.engines import DriftProgress, choose_engine
+from mlobs_notebook.drift.engines.blocks import column_blocks
 from mlobs_notebook.drift.kinds import as_polars
 from mlobs_notebook.drift.profile import QUANTILES, BaselineProfile
 from mlobs_notebook.drift.report import DriftReport
 from mlobs_notebook.drift.schema import compare_schemas
-from mlobs_notebook.drift.statistics import Statistic, resolve
+from mlobs_notebook.drift.statistics import resolve
 from mlobs_notebook.drift.thresholds import resolve_thresholds
 from mlobs_notebook.drift.windows import WINDOW, assign_windows
 from mlobs_notebook.errors import InputError, UnknownColumn
 from mlobs_notebook.times import Granularity, read_time_column
 
-__all__ = ["DEFAULT_MIN_CATEGORY_COUNT", "DEFAULT_MAX_EXACT_ROWS", "compute_drift"]
+__all__ = ["DEFAULT_MAX_EXACT_ROWS", "DEFAULT_MIN_CATEGORY_COUNT", "compute_drift", "missing_time_column"]
 
 # Categories rarer than this (scaled to the smaller sample) are pooled for PSI and JS; with E
 # expected rows per category PSI reads about 1/E on identical distributions, so 20 keeps the
@@ -61,6 +63,9 @@ def compute_drift(
     consecutive: bool = True,
     min_category_count: float = DEFAULT_MIN_CATEGORY_COUNT,
     max_exact_rows: int | None = DEFAULT_MAX_EXACT_ROWS,
+    engine: str | None = None,
+    spark: Any = None,
+    progress: DriftProgress | None = None,
 ) -> DriftReport:
     """Drift of ``current`` against ``baseline`` (a frame or a fitted :class:`BaselineProfile`).
 
@@ -71,7 +76,25 @@ def compute_drift(
     as ISO 8601 or with ``time_format`` (see :func:`mlobs_notebook.times.read_time_column`),
     and ``time_zone`` windows them in another zone. ``kinds`` and ``bins`` apply when the baseline is a
     frame (a fitted profile carries its own). See ``thresholds.py`` for ``thresholds``.
+
+    ``engine``: ``"polars"`` (this module: in memory, or out of core for a LazyFrame) or
+    ``"spark"`` (``spark.py``: Spark DataFrames; ``spark`` is the SparkSession for frames that
+    are not Spark's). By default Spark DataFrames go to Spark and anything else to polars.
+    ``max_exact_rows`` bounds what the exact KS and Wasserstein may hold: with polars, the rows
+    of a current LazyFrame (above it they are skipped, with a note); with Spark, the rows one
+    column's distributed sort shuffles (above it they come from quantile sketches, with their
+    error bound in a note). ``progress(columns_done, columns_total, windows)`` is called once
+    the windows are counted and after each column.
     """
+    if choose_engine(engine, baseline, current) == "spark":
+        from mlobs_notebook.drift.engines.spark import compute_drift_spark
+
+        return compute_drift_spark(
+            baseline, current, time_column=time_column, granularity=granularity, time_format=time_format,
+            time_zone=time_zone, columns=columns, statistics=statistics, thresholds=thresholds, kinds=kinds,
+            bins=bins, consecutive=consecutive, min_category_count=min_category_count,
+            max_exact_rows=max_exact_rows, spark=spark, progress=progress,
+        )
     chosen = resolve(statistics)
     if isinstance(columns, str):
         columns = [c.strip() for c in columns.split(",") if c.strip()]
@@ -80,9 +103,7 @@ def compute_drift(
     lazy_input = isinstance(data, pl.LazyFrame)
     schema = data.collect_schema()
     if time_column is not None and time_column not in schema:
-        raise UnknownColumn(
-            f"time column {time_column!r} is not in the current data. Columns: {', '.join(schema)}"
-        )
+        raise missing_time_column(time_column, list(schema))
     step = Granularity.parse(granularity) if granularity is not None else None
     time = (
         read_time_column(data, time_column, time_format=time_format, time_zone=time_zone)
@@ -129,6 +150,7 @@ def compute_drift(
     # sorted statistics need them (one column's values in memory, whatever the width).
     held = _NumericColumns(framed, numeric, windows.count, streaming=False) if numeric and not lazy_input else None
     levels = resolve_thresholds(thresholds, compared)
+    done = _Done(progress, len(compared), windows.count)
 
     def one_column(c: str) -> tuple[list[Block], np.ndarray | None]:
         kind = profile.kinds_[c]
@@ -144,13 +166,14 @@ def compute_drift(
                 quantiles = np.array(
                     [sorted_quantiles(values[start:end], QUANTILES) for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
                 ).reshape(-1, len(QUANTILES))
-                reference = profile.references_[c]
+                reference = profile.reference(c)
                 if windows.count == 1:  # one window: a single merge of the two samples
                     windowed = SortedPair(reference, values)
                 else:
                     windowed = WindowedPairs(reference, values, bounds)
                     following = ConsecutivePairs(values, bounds) if consecutive else None
-        blocks = _column_blocks(c, profile, counts, windowed, following, stats, consecutive, min_category_count)
+        blocks = column_blocks(c, profile, counts, windowed, following, stats, consecutive, min_category_count)
+        done.one()
         return blocks, quantiles
 
     # numpy's sorts and the compiled loops release the GIL: columns run side by side on every
@@ -158,9 +181,9 @@ def compute_drift(
     one_at_a_time = lazy_input and bool(sorted_stats)
     workers = 1 if one_at_a_time else max(1, min(len(compared), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        done = list(pool.map(one_column, compared))
-    blocks = [block for column_blocks, _ in done for block in column_blocks]
-    quantiles = {c: table for c, (_, table) in zip(compared, done, strict=True) if table is not None}
+        results = list(pool.map(one_column, compared))
+    blocks = [block for per_column, _ in results for block in per_column]
+    quantiles = {c: table for c, (_, table) in zip(compared, results, strict=True) if table is not None}
     return assemble(
         blocks,
         windows=windows,
@@ -173,6 +196,11 @@ def compute_drift(
         notes=tuple(notes),
         statistics=tuple(s.name for s in chosen),
     )
+
+
+def missing_time_column(time_column: str, names: Sequence[str]) -> UnknownColumn:
+    """The error for a current frame without the time column (every engine raises this one)."""
+    return UnknownColumn(f"time column {time_column!r} is not in the current data. Columns: {', '.join(names)}")
 
 
 def _profile(
@@ -246,98 +274,18 @@ class _NumericColumns:
         return values[keep], bounds
 
 
-def _category_matrices(
-    column: str, profile: BaselineProfile, counts: Any
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """Baseline and current counts over one vocabulary: baseline categories by frequency, then
-    categories new in the current data by frequency, then null."""
-    base = profile.counts_.categorical[column]
-    cur = counts.categorical[column]
-    known = profile.categories_[column]
-    totals = cur.matrix.sum(axis=0)
-    new = sorted((v for v in cur.values if v not in set(known)), key=lambda v: (-totals[cur.values.index(v)], v))
-    vocabulary = [*known, *new]
-    position = {v: i for i, v in enumerate(vocabulary)}
-    reference = np.zeros((1, len(vocabulary) + 1), dtype=np.int64)
-    reference[0, [position[v] for v in base.values]] = base.matrix[0]
-    reference[0, -1] = base.nulls[0]
-    current = np.zeros((counts.windows, len(vocabulary) + 1), dtype=np.int64)
-    if cur.values:
-        current[:, [position[v] for v in cur.values]] = cur.matrix
-    current[:, -1] = cur.nulls
-    return vocabulary, reference, current
+class _Done:
+    """Counts the columns done for ``progress`` (columns finish on several threads)."""
 
+    def __init__(self, progress: DriftProgress | None, total: int, windows: int) -> None:
+        self.progress, self.total, self.windows, self.count = progress, total, windows, 0
+        self.lock = threading.Lock()
+        if progress is not None:
+            progress(0, total, windows)
 
-def _apply(
-    stats: list[Statistic], reference: np.ndarray, current: np.ndarray, categorical: bool, min_count: float
-) -> dict[str, np.ndarray]:
-    values: dict[str, np.ndarray] = {}
-    cache: dict[tuple[Any, bool], Any] = {}
-    for s in stats:
-        if s.input != "counts":
-            continue
-        pooled = categorical and s.pools_rare_categories
-        key = (s.compute, pooled)
-        if key not in cache:
-            ref, cur = pool_rare(reference, current, min_count) if pooled else (reference, current)
-            cache[key] = s.compute(ref, cur)
-        result = cache[key]
-        values[s.name] = np.asarray(result if s.output is None else result[s.output], dtype=np.float64)
-    return values
-
-
-def _apply_sorted(stats: list[Statistic], pairs: SortedPair | WindowedPairs | ConsecutivePairs) -> dict[str, np.ndarray]:
-    """Sorted statistics of every window: one call over all windows (each statistic shares the
-    pairs' single compiled pass)."""
-    values: dict[str, np.ndarray] = {}
-    for s in stats:
-        if s.input == "sorted":
-            result = s.compute(pairs)
-            values[s.name] = np.atleast_1d(np.asarray(result if s.output is None else result[s.output], dtype=np.float64))
-    return values
-
-
-def _column_blocks(
-    column: str,
-    profile: BaselineProfile,
-    counts: Any,
-    windowed: SortedPair | WindowedPairs | None,
-    following: ConsecutivePairs | None,
-    stats: list[Statistic],
-    consecutive: bool,
-    min_count: float,
-) -> list[Block]:
-    categorical = profile.kinds_[column] == "categorical"
-    if categorical:
-        labels, reference, current = _category_matrices(column, profile, counts)
-    else:
-        labels = None
-        reference = profile.counts_.numeric[column]
-        current = counts.numeric[column]
-    blocks = [
-        Block(
-            column=column,
-            drift_type="BASELINE",
-            windows=np.arange(counts.windows),
-            reference=np.broadcast_to(reference, current.shape),
-            current=current,
-            values={
-                **_apply(stats, reference, current, categorical, min_count),
-                **(
-                    _apply_sorted(stats, windowed)
-                    if windowed is not None
-                    else {}
-                ),
-            },
-            labels=labels,
-        )
-    ]
-    if consecutive and counts.windows > 1:
-        previous, later = current[:-1], current[1:]
-        values = _apply(stats, previous, later, categorical, min_count)
-        if following is not None:
-            values.update(_apply_sorted(stats, following))
-        blocks.append(
-            Block(column, "CONSECUTIVE", np.arange(1, counts.windows), previous, later, values, labels)
-        )
-    return blocks
+    def one(self) -> None:
+        if self.progress is None:
+            return
+        with self.lock:
+            self.count += 1
+            self.progress(self.count, self.total, self.windows)
