@@ -39,14 +39,16 @@ def spark():
     """A local[2] Spark session, started on first use and stopped when the test session ends.
 
     pyspark comes from the test extra and Java from Debian (``make test`` and ``.ci/run``
-    install openjdk-17-jre-headless when it is missing). Two shuffle partitions: test frames
-    are small, and each partition is a task.
+    install openjdk-17-jre-headless when it is missing). Two shuffle partitions and no adaptive
+    execution: test frames are small, and each partition is a task.
     """
     from mlobs_notebook.drift.engines.spark_support import local_session
 
     session = local_session(
         "local[2]", app="mlobs-tests",
-        config={"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.driver.memory": "1g"},
+        # adaptive execution plans each shuffle as a job of its own: twice the jobs on test-sized data
+        config={"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.driver.memory": "1g",
+                "spark.sql.adaptive.enabled": "false"},
     )
     yield session
     session.stop()

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from mlobs_notebook.cli.engine import add_engine_arguments, cli_session, progress_bar
 from mlobs_notebook.errors import InputError
 
 
@@ -35,6 +36,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--metric", default=None, help="the evaluation metric (default: auc)")
     parser.add_argument("--eval-filter", default=None, help="MLflow filter for evaluation runs (default: tags.env = 'production')")
     parser.add_argument("--columns", help="comma-separated features to compare (default: the model's signature)")
+    add_engine_arguments(parser)
     parser.add_argument("--format", default="text", choices=("text", "json"))
     parser.add_argument("--out", metavar="REPORT", help="write the postmortem: report.html or report.md")
     parser.set_defaults(run=run)
@@ -69,13 +71,14 @@ def run(args: argparse.Namespace) -> int:
     s = _settings(args)
     if args.out and not args.out.lower().endswith((".html", ".htm", ".md")):
         raise InputError(f"--out {args.out}: use a .html or .md file name")
-    inv = investigate(
-        s["model"], s["current"], s["lineage"], metric=s["metric"], time_column=s["time_column"],
-        granularity=s["granularity"], alias=s["alias"], tracking_uri=s["tracking_uri"],
-        eval_filter=s["eval_filter"], lineage_dataset=args.lineage_dataset,
-        columns=[c.strip() for c in args.columns.split(",")] if args.columns else None,
-        time_format=args.time_format,
-    )
+    with cli_session(args.engine, args.spark_master) as spark, progress_bar(args.progress, f"Investigating {s['model']}") as bar:
+        inv = investigate(
+            s["model"], s["current"], s["lineage"], metric=s["metric"], time_column=s["time_column"],
+            granularity=s["granularity"], alias=s["alias"], tracking_uri=s["tracking_uri"],
+            eval_filter=s["eval_filter"], lineage_dataset=args.lineage_dataset,
+            columns=[c.strip() for c in args.columns.split(",")] if args.columns else None,
+            time_format=args.time_format, progress=bar, engine=args.engine, spark=spark,
+        )
     written = inv.write(args.out) if args.out else None
     if args.format == "json":
         payload = inv.to_dict()

@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import polars as pl
@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 # A streamed baseline keeps its numeric columns' sorted values while they fit in this much.
-HELD_REFERENCE_BYTES = 2 << 30
+HELD_REFERENCE_BYTES = 1 << 30
 # A streamed baseline's numeric columns are read this many bytes at a time (at least a column).
 READ_BATCH_BYTES = 1 << 30
 
@@ -66,6 +66,11 @@ class BaselineProfile:
     (distinct finite values of each numeric column) and ``references_``: the sorted finite
     values of numeric columns, when held in memory (see :meth:`reference`).
     """
+
+    # the Spark DataFrame a Spark-fitted profile came from (the Spark engine compares against it)
+    spark_source_: Any = None
+    # the LazyFrame a streamed profile reads its numeric columns from again (see reference)
+    _source: pl.LazyFrame | None = None
 
     def __init__(
         self,
@@ -124,7 +129,7 @@ class BaselineProfile:
         hold = not streaming or 8 * self.n_rows_ * len(numeric) <= HELD_REFERENCE_BYTES
         self._source = lazy if not hold else None
         for batch in _batches(numeric, self.n_rows_ if streaming else 0):
-            part = data.select(batch) if not streaming else lazy.select(batch).collect(engine="streaming")
+            part = lazy.select(batch).collect(engine="streaming" if streaming else "auto")
             # numpy sorts release the GIL: one column per core
             with ThreadPoolExecutor(max_workers=max(1, min(len(batch), os.cpu_count() or 1))) as pool:
                 summaries = list(pool.map(summarise, [part[c] for c in batch], [self.bins] * len(batch)))
@@ -155,9 +160,9 @@ class BaselineProfile:
         held = self.references_.get(column)
         if held is not None:
             return held
-        source = getattr(self, "_source", None)
+        source = self._source
         if source is None:
-            if getattr(self, "spark_source_", None) is not None:
+            if self.spark_source_ is not None:
                 raise InputError(
                     f"the baseline profile was fitted on a Spark DataFrame and holds no values of {column!r}: "
                     "compute drift with engine='spark'"
@@ -254,7 +259,7 @@ def summarise(series: pl.Series, bins: int) -> NumericSummary:
     distinct = int(np.count_nonzero(values[1:] != values[:-1])) + 1 if len(values) else 0
     return NumericSummary(
         SortedReference(values), edges, np.append(reaching, missing).astype(np.int64), moments,
-        sorted_quantiles(values, QUANTILES), distinct,
+        sorted_quantiles(values, list(QUANTILES)), distinct,
     )
 
 
@@ -264,7 +269,7 @@ def small_distinct_counts(frame: pl.LazyFrame, integer: Sequence[str], streaming
     the columns with few values are counted exactly, so no large set is held."""
     if not integer:
         return {}
-    engine = "streaming" if streaming else "auto"
+    engine: Literal["streaming", "auto"] = "streaming" if streaming else "auto"
     if not streaming:
         return dict(frame.select(pl.col(integer).n_unique()).collect().row(0, named=True))
     rough = frame.select(pl.col(integer).approx_n_unique()).collect(engine=engine).row(0, named=True)

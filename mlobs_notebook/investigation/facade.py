@@ -135,6 +135,7 @@ def investigate(
         current_data, time_column=time_column, granularity=step_of, thresholds=thresholds,
         time_format=time_format, engine=engine, spark=spark, progress=clock.drift,
     )
+    notes += [f"drift: {note}" for note in report.notes]
     zone = report.zone
     clock.step("drift", 0.6)
 
@@ -197,7 +198,7 @@ class _Clock:
     def drift(self, done: int, total: int, windows: int) -> None:
         """The drift engine's progress, as a sub-step of "drift" (between 40% and 60%)."""
         if self.progress is not None:
-            self.progress(f"drift: {done}/{total} columns, {windows} windows", 0.4 + 0.2 * done / max(total, 1))
+            self.progress(f"drift: {done}/{total} columns, {windows} windows", min(0.6, 0.4 + 0.2 * done / max(total, 1)))
 
 
 def _target(evidence: LineageEvidence | None) -> str | None:

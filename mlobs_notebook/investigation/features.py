@@ -31,7 +31,7 @@ def choose_features(
     training columns by the rule in the module docstring. The frames are polars or Spark's."""
     base_cols = column_names(baseline)
     cur_cols = column_names(current)
-    notes = []
+    notes: list[str] = []
     if time_column not in cur_cols:
         raise UnknownColumn(
             f"time column {time_column!r} is not in the current data; its columns are: "

@@ -44,9 +44,9 @@ def spark_scan(source: SourceRef | str, spark: Any) -> Any:
 
 def _reader(ref: SourceRef, spark: Any) -> Any:
     if ref.kind == "delta":
-        location = ref.path or ref.table
+        table = ref.path or ref.table
         options = {"versionAsOf": str(ref.version)} if ref.version is not None else {}
-        return lambda: spark.read.format("delta").options(**options).load(location)
+        return lambda: spark.read.format("delta").options(**options).load(table)
     if ref.kind == ICEBERG:
         options = {"snapshot-id": str(ref.snapshot_id)} if ref.snapshot_id is not None else {}
         name = f"{ref.catalog}.{ref.table}" if ref.catalog else str(ref.table)
@@ -68,10 +68,10 @@ def _format(uri: str, path: Path) -> str:
             if next(path.rglob(f"*{suffix}"), None) is not None:
                 return fmt
         raise SourceUnreadable(f"cannot read {uri}: the folder {path} holds no .parquet or .csv files")
-    fmt = _FORMATS.get(path.suffix.lower())
-    if fmt is None:
+    found = _FORMATS.get(path.suffix.lower())
+    if found is None:
         raise SourceUnreadable(f"cannot read {uri}: {path.name} is neither parquet nor CSV (by its extension)")
-    return fmt
+    return found
 
 
 def _files(spark: Any, fmt: str, location: str) -> Any:

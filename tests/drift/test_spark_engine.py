@@ -8,7 +8,11 @@ distributed sort and are held to scipy; the sketched ones to their stated bounds
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import polars as pl
@@ -16,6 +20,7 @@ import pytest
 from scipy import stats
 
 from mlobs_notebook.drift import compute_drift, fit_baseline
+from mlobs_notebook.drift.engines import spark as spark_engine
 from mlobs_notebook.errors import InputError, UnknownColumn
 
 BINNED = ["population_stability_index", "js_distance", "chi_squared_statistic", "chi_squared_pvalue",
@@ -49,11 +54,15 @@ def frames():
 
 @pytest.fixture(scope="module")
 def reports(spark, frames):
+    """(polars, Spark): the Spark baseline profiled in Spark, as a large one would be."""
     baseline, current = frames
     kwargs = {"time_column": "ts", "granularity": "1d"}
     polars_report = compute_drift(baseline.drop("ts"), current, **kwargs)
-    spark_report = compute_drift(spark.createDataFrame(baseline.drop("ts").to_arrow()),
-                                 spark.createDataFrame(current.to_arrow()), engine="spark", **kwargs)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(spark_engine, "SMALL_BASELINE_VALUES", 0)
+        spark_report = compute_drift(spark.createDataFrame(baseline.drop("ts").to_arrow()),
+                                     spark.createDataFrame(current.to_arrow()), engine="spark", **kwargs)
+    assert not spark_report.baseline.references_  # profiled in Spark, not read into polars
     return polars_report, spark_report
 
 
@@ -174,3 +183,56 @@ def test_a_fitted_polars_profile_and_polars_frames_run_on_spark(spark, frames, r
     profile = fit_baseline(baseline.drop("ts"))
     report = compute_drift(profile, current, time_column="ts", granularity="1d", engine="spark", spark=spark)
     _assert_tables_match(reports[0].table, report.table, EXACT, ["avg_delta", *SORTED])
+
+
+def _run(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+
+
+def test_without_pyspark_the_error_says_what_to_install():
+    out = _run(
+        "import sys; sys.modules['pyspark'] = None\n"
+        "import polars as pl\nfrom mlobs_notebook.drift import compute_drift\n"
+        "frame = pl.DataFrame({'x': [1.0, 2.0]})\n"
+        "try:\n    compute_drift(frame, frame, engine='spark')\n"
+        "except Exception as exc:\n    print(type(exc).__name__, exc)\n"
+    )
+    assert out.stdout.startswith("MissingDependency The Spark engine needs the 'pyspark' package"), out.stderr
+    assert "pip install 'mlobs_notebook[spark]'" in out.stdout
+
+
+def test_without_java_the_error_says_what_to_install(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"} | {"PATH": str(tmp_path)}
+    out = _run(
+        "from mlobs_notebook.drift.engines.spark_support import local_session\n"
+        "try:\n    local_session()\n"
+        "except Exception as exc:\n    print(type(exc).__name__, exc)\n", env,
+    )
+    assert out.stdout.startswith("MissingDependency Starting a Spark session (the JVM) needs the 'java' package"), out.stderr
+    assert "apt-get install -y openjdk-17-jre-headless" in out.stdout
+    data = tmp_path / "data.parquet"
+    pl.DataFrame({"x": [1.0, 2.0]}).write_parquet(data)
+    cli = subprocess.run([sys.executable, "-m", "mlobs_notebook.cli", "drift", "--engine", "spark",
+                          "--baseline", str(data), "--current", str(data)], capture_output=True, text=True, env=env, timeout=120)
+    assert cli.returncode == 2 and "openjdk-17-jre-headless" in cli.stderr and "Traceback" not in cli.stderr
+
+
+def test_mlobs_drift_on_spark_prints_the_polars_rows(spark, frames, tmp_path, capsys):
+    from mlobs_notebook.cli import main
+
+    baseline, current = frames
+    paths = []
+    for name, frame in (("baseline", baseline.drop("ts")), ("current", current)):
+        paths.append(tmp_path / f"{name}.parquet")
+        frame.write_parquet(paths[-1])
+    common = ["drift", "--baseline", str(paths[0]), "--current", str(paths[1]), "--time-column", "ts",
+              "--granularity", "1d", "--columns", "x,color", "--no-progress"]
+    rows = {}
+    for engine in ("polars", "spark"):
+        assert main([*common, "--engine", engine]) == 0
+        rows[engine] = json.loads(capsys.readouterr().out)["rows"]
+    assert len(rows["spark"]) == len(rows["polars"]) == 10
+    for ours, theirs in zip(rows["polars"], rows["spark"], strict=True):
+        assert ours["population_stability_index"] == theirs["population_stability_index"]
+        assert ours["current_counts"] == theirs["current_counts"] and ours["window_start"] == theirs["window_start"]
+    assert spark.range(1).count() == 1  # the test session was used, not stopped

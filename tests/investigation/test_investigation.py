@@ -19,15 +19,6 @@ SCHEMA = json.loads((Path(mlobs_notebook.__file__).parent / "schemas" / "investi
 
 
 @pytest.fixture(scope="session")
-def empty_store(tmp_path_factory):
-    from mlflow.tracking import MlflowClient
-
-    path = tmp_path_factory.mktemp("empty-store") / "mlflow.db"
-    MlflowClient(f"sqlite:///{path}").search_experiments()  # creates the schema (~9 s, once)
-    return path
-
-
-@pytest.fixture(scope="session")
 def demo_investigation(demo_world):
     m = demo_world
     return investigate(m.model, None, m.lineage_file, tracking_uri=m.tracking_uri,

@@ -28,7 +28,7 @@ def test_outside_a_kernel_each_step_is_a_line_of_text():
 
 
 def test_a_bad_mode_is_refused():
-    with pytest.raises(ValueError, match="'display' or 'text'"):
+    with pytest.raises(ValueError, match="'display', 'terminal' or 'text'"):
         ProgressBar(mode="widget")
 
 
@@ -53,3 +53,29 @@ def test_in_a_kernel_the_bar_is_one_output_updated_in_place(tmp_path):
     assert "read" in html and "drift" in html and "diagnose" in html
     assert "100%" in text and "#" * 30 in text
     assert [o.text for o in outputs if o.output_type == "stream"] == ["display\n"]
+
+
+def test_progress_inside_a_step_replaces_itself_and_the_step_replaces_it():
+    stream = io.StringIO()
+    bar = ProgressBar("Investigating", stream=stream)
+    bar("current", 0.4)
+    bar("drift: 0/50 columns, 90 windows", 0.4)
+    bar("drift: 25/50 columns, 90 windows", 0.5)
+    assert [s for s, _f, _t in bar.steps] == ["current", "drift: 25/50 columns, 90 windows"]
+    assert stream.getvalue().splitlines()[-1].endswith(f"drift: 25/50 columns, 90 windows ({bar.steps[-1][2]:.1f} s)")
+    bar("drift", 0.6)
+    assert [s for s, _f, _t in bar.steps] == ["current", "drift"]
+    assert "drift done" in stream.getvalue().splitlines()[-1]
+
+
+def test_on_a_terminal_rich_draws_one_line_and_finishes_it():
+    stream = io.StringIO()
+    with ProgressBar("Investigating churn", mode="terminal", stream=stream) as bar:
+        bar("model", 0.1)
+        bar("drift: 3/10 columns, 7 windows", 0.46)
+        assert bar._live is not None
+    assert bar._live is None  # closed on leaving the block, also when the work fails
+    bar("diagnose", 1.0)
+    assert bar._live is None  # the last step closes it by itself
+    text = stream.getvalue()
+    assert "Investigating churn" in text and "100%" in text

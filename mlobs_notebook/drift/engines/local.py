@@ -164,7 +164,7 @@ def compute_drift(
             if sorted_stats:
                 values, bounds = columns.segments(values)
                 quantiles = np.array(
-                    [sorted_quantiles(values[start:end], QUANTILES) for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
+                    [sorted_quantiles(values[start:end], list(QUANTILES)) for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
                 ).reshape(-1, len(QUANTILES))
                 reference = profile.reference(c)
                 if windows.count == 1:  # one window: a single merge of the two samples

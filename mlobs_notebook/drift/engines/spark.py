@@ -8,7 +8,8 @@ Everything that grows with the data runs in Spark; the driver receives aggregate
   (``spark_counts.py``). Their counts equal the polars engine's exactly, and the statistics are
   computed from them by the same code (``blocks.py``), so they are the same to the last bit.
 - The baseline: a Spark DataFrame is profiled in Spark, with exact quantile edges
-  (``spark_profile.py``); a polars or pandas frame, or a fitted profile, is profiled by polars.
+  (``spark_profile.py``), or, when small, read into polars and profiled there (one job); a
+  polars or pandas frame, or a fitted profile, is profiled by polars.
 - KS and Wasserstein: exact by a distributed sort while one column moves at most
   ``max_exact_rows`` rows, else from quantile sketches with the error bound in the report's
   notes (``spark_sorted.py``). Per-window quantiles in the report's profile are not computed.
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import polars as pl
 
 from mlobs_notebook.drift.assemble import Block, assemble
 from mlobs_notebook.drift.counts import Counts
@@ -49,6 +51,7 @@ from mlobs_notebook.drift.engines.spark_support import (
     require_pyspark,
     session_for,
     session_settings,
+    spark_errors,
 )
 from mlobs_notebook.drift.engines.spark_time import read_spark_time, spark_windows
 from mlobs_notebook.drift.kinds import as_polars
@@ -63,6 +66,9 @@ from mlobs_notebook.times import Granularity
 __all__ = ["compute_drift_spark"]
 
 _SETTINGS = {"spark.sql.codegen.maxFields": "10000"}
+# A Spark baseline of at most this many values (rows x columns) is read into polars and fitted
+# there in one job; a larger one is profiled in Spark (spark_profile.py). Both fit alike.
+SMALL_BASELINE_VALUES = 5_000_000
 
 
 def compute_drift_spark(
@@ -153,7 +159,18 @@ def _profile(
             raise InputError("the BaselineProfile is not fitted; build it with fit_baseline(frame)")
         return baseline, [*baseline.columns_, *baseline.skipped_]
     if is_spark_frame(baseline):
-        return fit_spark_profile(baseline, requested, kinds, bins, time_column)
+        names = [c for c in baseline.columns if c != time_column]
+        wanted = [c for c in requested if c in names] if requested is not None else names
+        with spark_errors("counting the baseline"):
+            small = baseline.limit(SMALL_BASELINE_VALUES // max(len(wanted), 1) + 1).count() * len(wanted) <= SMALL_BASELINE_VALUES
+        if not small:
+            return fit_spark_profile(baseline, requested, kinds, bins, time_column)
+        # a small baseline comes to the driver in one job and is fitted by polars, the same code
+        with spark_errors("reading the baseline"):
+            values = pl.DataFrame(pl.from_arrow(baseline.select(*[column(c) for c in wanted]).toArrow()))
+        profile = BaselineProfile(columns=wanted, kinds=kinds, bins=bins).fit(values)
+        profile.spark_source_ = baseline  # the exact comparisons read it in Spark
+        return profile, names
     frame = as_polars(baseline, "baseline")
     names = [c for c in frame.collect_schema().names() if c != time_column]
     wanted = [c for c in requested if c in names] if requested is not None else names
@@ -162,7 +179,7 @@ def _profile(
 
 def _baseline_values(profile: BaselineProfile, column_name: str) -> np.ndarray | None:
     """The baseline's sorted finite values, when not in Spark (None when they are)."""
-    if getattr(profile, "spark_source_", None) is not None:
+    if profile.spark_source_ is not None:
         return None
     return profile.reference(column_name).values
 
@@ -187,8 +204,7 @@ def _sorted(
     exact = [c for c in batch if max_exact_rows is None or moved[c] <= max_exact_rows]
     results: dict[str, tuple[Any, Any]] = {}
     if exact:
-        spark_source = getattr(profile, "spark_source_", None)
-        source = spark_source if spark_source is not None else _upload(profile, exact, framed.sparkSession)
+        source = profile.spark_source_ if profile.spark_source_ is not None else _upload(profile, exact, framed.sparkSession)
         for c, (ks, distance, n0, n1, ks_next, distance_next, earlier, later) in exact_statistics(
             framed, source, exact, windows, consecutive
         ).items():
@@ -198,7 +214,7 @@ def _sorted(
                 following = pairs(ks_next, distance_next, earlier, later, _ddof0(counts.moments[c]["std"][:-1], earlier))
             results[c] = (base, following)
     sketched = [c for c in batch if c not in exact]
-    bounds = []
+    bounds: list[tuple[float, float]] = []
     if sketched:
         found, bounds = _sketched(profile, framed, sketched, counts, windows, consecutive)
         results |= found
@@ -237,7 +253,7 @@ def _sketched(
         grid, sizes = grids[c]
         moments, base_moments = counts.moments[c], profile.counts_.moments[c]
         grid[:, 0], grid[:, -1] = moments["min"], moments["max"]  # exact ends
-        reference, n, base_sketched = baseline_grid(getattr(profile, "spark_source_", None), c, _baseline_values(profile, c))
+        reference, n, base_sketched = baseline_grid(profile.spark_source_, c, _baseline_values(profile, c))
         reference[0], reference[-1] = base_moments["min"][0], base_moments["max"][0]
         found = [sketch_statistics(reference, grid[w], n, sizes[w], (base_sketched, True)) for w in range(windows)]
         if consecutive and windows > 1:

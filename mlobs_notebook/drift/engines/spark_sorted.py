@@ -168,7 +168,12 @@ def _cdf(grid: np.ndarray, x: np.ndarray) -> np.ndarray:
     """The CDF read back from quantiles at K + 1 levels: mid-level between the two around x."""
     steps = len(grid) - 1
     at = np.searchsorted(grid, x, side="right")
-    return np.where(at == 0, 0.0, np.where(at > steps, 1.0, (at - 0.5) / steps))
+    return np.asarray(np.where(at == 0, 0.0, np.where(at > steps, 1.0, (at - 0.5) / steps)), dtype=np.float64)
+
+
+def _middle(grid: np.ndarray) -> np.ndarray:
+    """The quantile function at the middle of each level interval (between two levels)."""
+    return np.asarray((grid[:-1] + grid[1:]) / 2, dtype=np.float64)
 
 
 def _spread(grid: np.ndarray, reach: int) -> np.ndarray:
@@ -176,7 +181,7 @@ def _spread(grid: np.ndarray, reach: int) -> np.ndarray:
     levels of it: where the true quantiles lie, given the rank error."""
     steps = len(grid) - 1
     k = np.arange(steps)
-    return grid[np.minimum(k + 1 + reach, steps)] - grid[np.maximum(k - reach, 0)]
+    return np.asarray(grid[np.minimum(k + 1 + reach, steps)] - grid[np.maximum(k - reach, 0)], dtype=np.float64)
 
 
 def sketch_statistics(reference: np.ndarray, current: np.ndarray, n: float, m: float, sketched: tuple[bool, bool]) -> tuple[float, float, float, float]:
@@ -193,8 +198,7 @@ def sketch_statistics(reference: np.ndarray, current: np.ndarray, n: float, m: f
         return math.nan, math.nan, math.nan, math.nan
     steps = len(reference) - 1
     error = (1 / SKETCH_ACCURACY if sketched[0] else 0.0, 1 / SKETCH_ACCURACY if sketched[1] else 0.0)
-    middle = lambda g: (g[:-1] + g[1:]) / 2  # noqa: E731
-    distance = float(np.mean(np.abs(middle(reference) - middle(current))))
+    distance = float(np.mean(np.abs(_middle(reference) - _middle(current))))
     reach = [math.ceil(steps * (e + 1 / size)) + 1 for e, size in zip(error, (n, m), strict=True)]
     distance_bound = float(np.mean(_spread(reference, reach[0]) + _spread(current, reach[1])))
     points = np.concatenate([reference, current])

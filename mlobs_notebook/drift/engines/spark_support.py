@@ -92,6 +92,7 @@ def local_session(master: str = "local[2]", *, app: str = "mlobs", config: Mappi
         "spark.sql.catalogImplementation": "in-memory",
         "spark.sql.warehouse.dir": os.path.join(os.environ["SPARK_LOCAL_DIRS"], "warehouse"),
         "spark.log.level": "WARN",
+        "spark.sql.debug.maxToStringFields": "1000",  # wide aggregations' plans, without a warning
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{_LOG4J}",
         **(config or {}),
     }
