@@ -42,6 +42,8 @@ def _frame(rows: int, seed: int, shift: float, days: int, start: dt.datetime) ->
         "color": rng.choice(["red", "green", "blue", *(["violet"] if shift else [])], rows),
         "flag": rng.random(rows) < 0.3 + shift / 2,
         "code": rng.integers(0, 4, rows),
+        # ten values and null: eleven distinct for polars' n_unique, so a quantity, not a code
+        "level": pl.Series(rng.integers(0, 10, rows)).scatter(np.flatnonzero(rng.random(rows) < 0.01), None),
         "ts": [start + dt.timedelta(seconds=int(s)) for s in np.sort(rng.integers(0, days * 86_400, rows))],
     }).with_columns(pl.col("ts").dt.replace_time_zone("UTC"))
 
@@ -81,7 +83,8 @@ def _assert_tables_match(ours: pl.DataFrame, theirs: pl.DataFrame, exact: list[s
 def test_spark_equals_polars_on_the_same_data(reports):
     polars_report, spark_report = reports
     table = polars_report.table
-    assert table.height == 6 * (3 + 2)  # 6 columns x (3 days against the baseline + 2 consecutive)
+    assert table.height == 7 * (3 + 2)  # 7 columns x (3 days against the baseline + 2 consecutive)
+    assert table.filter(pl.col("column_name") == "level")["kind"][0] == "numeric"
     assert table.filter(pl.col("column_name") == "x")["population_stability_index"].max() > 0.05
     _assert_tables_match(table, spark_report.table, [*EXACT, "drifted", "status", "data_type", "kind"],
                          ["avg_delta", *SORTED])
@@ -121,7 +124,7 @@ def test_sketches_stay_within_the_bounds_the_note_states(spark, frames, reports)
                              time_column="ts", granularity="1d", max_exact_rows=0, engine="spark",
                              statistics=["ks_statistic", "wasserstein_distance", "population_stability_index"])
     (note,) = sketched.notes
-    assert "quantile sketches" in note and "x, y, z" in note and "max_exact_rows=0" in note
+    assert "quantile sketches" in note and "x, y, z, level" in note and "max_exact_rows=0" in note
     ks_bound = float(re.search(r"ks_statistic within ([0-9.]+)", note).group(1))
     assert 0 < ks_bound < 0.01
     for name in ("x", "y", "z"):

@@ -32,7 +32,7 @@ from mlobs_notebook.drift.assemble import Block, assemble
 from mlobs_notebook.drift.counts import Counts
 from mlobs_notebook.drift.engines import DriftProgress, is_spark_frame
 from mlobs_notebook.drift.engines.blocks import column_blocks
-from mlobs_notebook.drift.engines.spark_counts import count_spark, numeric_batches
+from mlobs_notebook.drift.engines.spark_counts import count_spark, finite_value, numeric_batches
 from mlobs_notebook.drift.engines.spark_profile import fit_spark_profile
 from mlobs_notebook.drift.engines.spark_sorted import (
     SKETCH_ACCURACY,
@@ -109,7 +109,7 @@ def compute_drift_spark(
             read_spark_time(data, time_column, time_format=time_format, time_zone=time_zone)
             if time_column is not None else None
         )
-        profile, baseline_names = _profile(baseline, requested, kinds, bins, time_column, session)
+        profile, baseline_names = _profile(baseline, requested, kinds, bins, time_column)
         compared, findings = compare_schemas(profile, schema, requested, baseline_names, time_column)
         selected = data.select(*[column(c) for c in [*compared, *([time_column] if time_column else [])]])
         framed, windows = spark_windows(selected, time, step)
@@ -151,8 +151,7 @@ def compute_drift_spark(
 
 
 def _profile(
-    baseline: Any, requested: list[str] | None, kinds: Mapping[str, str] | None, bins: int,
-    time_column: str | None, session: Any,
+    baseline: Any, requested: list[str] | None, kinds: Mapping[str, str] | None, bins: int, time_column: str | None,
 ) -> tuple[BaselineProfile, list[str]]:
     if isinstance(baseline, BaselineProfile):
         if not hasattr(baseline, "columns_"):
@@ -199,7 +198,13 @@ def _sorted(
     max_exact_rows: int | None,
 ) -> tuple[dict[str, tuple[Any, Any]], list[_Sketched]]:
     """KS and Wasserstein of a batch of numeric columns: exact where the sort is small enough."""
+    from pyspark.sql import functions as F
     rows = int(counts.rows.sum())
+    missing = [c for c in batch if c not in profile.distinct_]
+    if missing and max_exact_rows is not None and profile.spark_source_ is not None:  # HyperLogLog estimates
+        with spark_errors("counting the baseline's distinct values"):
+            found = profile.spark_source_.agg(*[F.approx_count_distinct(finite_value(c)).alias(c) for c in missing]).collect()[0]
+        profile.distinct_ |= {c: int(found[c]) for c in missing}
     moved = {c: exact_rows(windows, profile.distinct_.get(c, profile.n_rows_), rows) for c in batch}
     exact = [c for c in batch if max_exact_rows is None or moved[c] <= max_exact_rows]
     results: dict[str, tuple[Any, Any]] = {}

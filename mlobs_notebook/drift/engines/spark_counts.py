@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 
 from mlobs_notebook.drift.counts import Counts, bins_from_cumulative, category_counts
-from mlobs_notebook.drift.engines.spark_support import column, spark_errors
+from mlobs_notebook.drift.engines.spark_support import column, spark_errors, stacked
 from mlobs_notebook.drift.windows import WINDOW
 
 __all__ = ["NUMERIC_BATCH", "count_spark", "finite_value", "numeric_batches"]
@@ -87,15 +87,11 @@ def count_spark(
             aggregations = [F.count(F.lit(1)).alias("__rows__"), *_numeric_aggregations(batch, numeric_edges)]
             parts.append((batch, _collect(framed.groupBy(window).agg(*aggregations))))
         if categorical:
-            pairs = F.array(*[
-                F.struct(F.lit(k).alias("k"), column(c).cast("string").alias("value")) for k, c in enumerate(categorical)
-            ])
-            exploded = framed.select(window, F.explode(pairs).alias("pair"))
-            found = _collect(
-                exploded.groupBy(window, F.col("pair.k").alias("k"), F.col("pair.value").alias("value")).agg(
-                    F.count(F.lit(1)).alias("n")
-                )
-            )
+            found = _collect(stacked([
+                framed.groupBy(window, column(c).cast("string").alias("value"))
+                .agg(F.count(F.lit(1)).alias("n")).select(F.lit(k).alias("k"), window, "value", "n")
+                for k, c in enumerate(categorical)
+            ]))
     first = parts[0][1]
     rows = np.zeros(windows, dtype=np.int64)
     rows[first[WINDOW].to_numpy()] = first["__rows__"].to_numpy()

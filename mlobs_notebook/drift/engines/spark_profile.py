@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from mlobs_notebook.drift.engines.spark_counts import count_spark, finite_value
-from mlobs_notebook.drift.engines.spark_support import column, polars_schema, spark_errors
+from mlobs_notebook.drift.engines.spark_support import column, polars_schema, spark_errors, stacked
 from mlobs_notebook.drift.kinds import MAX_INTEGER_CATEGORIES, check_kinds, infer_kind
 from mlobs_notebook.drift.profile import QUANTILES, BaselineProfile
 from mlobs_notebook.drift.windows import WINDOW
@@ -62,15 +62,12 @@ def order_statistics(frame: Any, ranks: dict[str, np.ndarray], sizes: dict[str, 
                 F.sum((finite_value(c) < F.lit(float(low))).cast("long")).alias(f"{k}_{i}")
                 for k, c in enumerate(names) for i, low in enumerate(bounds[c][:, 0])
             ]).collect()[0]
-            inside = F.array(*[
-                F.when(_any_between(finite_value(c), bounds[c]), F.struct(F.lit(k).alias("k"), finite_value(c).alias("v")))
+            inside = [
+                frame.select(finite_value(c).alias("v")).where(_any_between(F.col("v"), bounds[c]))
+                .groupBy("v").agg(F.count(F.lit(1)).alias("n")).select(F.lit(k).alias("k"), "v", "n")
                 for k, c in enumerate(names)
-            ])
-            values = pl.DataFrame(pl.from_arrow(
-                frame.select(F.explode(F.filter(inside, lambda p: p.isNotNull())).alias("p"))
-                .groupBy(F.col("p.k").alias("k"), F.col("p.v").alias("v")).agg(F.count(F.lit(1)).alias("n"))
-                .toArrow()
-            )).sort("k", "v")
+            ]
+            values = pl.DataFrame(pl.from_arrow(stacked(inside).toArrow())).sort("k", "v")
         for k, c in enumerate(names):
             part = values.filter(pl.col("k") == k)
             result = _read_ranks(pending[c], bounds[c], [below[f"{k}_{i}"] for i in range(len(bounds[c]))],
@@ -129,10 +126,12 @@ def fit_spark_profile(
             F.count(F.lit(1)).alias("rows"),
             *[F.approx_count_distinct(column(c)).alias(f"d{k}") for k, c in enumerate(integer)],
             *[F.count(finite_value(c)).alias(f"f{k}") for k, c in enumerate(candidates)],
-            *[F.approx_count_distinct(finite_value(c)).alias(f"u{k}") for k, c in enumerate(candidates)],
         ).collect()[0]
         few = [c for k, c in enumerate(integer) if first[f"d{k}"] <= 4 * MAX_INTEGER_CATEGORIES]
-        exact = frame.agg(*[F.countDistinct(column(c)).alias(c) for c in few]).collect()[0].asDict() if few else {}
+        # null counts as a value, as in polars' n_unique
+        exact = frame.agg(*[
+            (F.countDistinct(column(c)) + F.max(column(c).isNull().cast("int"))).alias(c) for c in few
+        ]).collect()[0].asDict() if few else {}
     distinct = {c: int(exact.get(c, first[f"d{k}"])) for k, c in enumerate(integer)}
     profile = BaselineProfile(columns=columns, kinds=kinds, bins=bins)
     profile.kinds_, profile.skipped_ = {}, {}
@@ -148,7 +147,7 @@ def fit_spark_profile(
     numeric = [c for c in profile.columns_ if profile.kinds_[c] == "numeric"]
     categorical = [c for c in profile.columns_ if profile.kinds_[c] == "categorical"]
     sizes = {c: int(first[f"f{candidates.index(c)}"]) for c in numeric}
-    profile.distinct_ = {c: int(first[f"u{candidates.index(c)}"]) for c in numeric}
+    profile.distinct_ = {}  # counted when the exact KS needs it (spark.py), not for binned statistics
     wanted = np.concatenate([np.arange(1, bins) / bins, QUANTILES])
     ranks = {}
     for c in numeric:

@@ -27,7 +27,7 @@ import polars as pl
 
 from mlobs_notebook.drift.ecdf import ComputedPairs, sorted_quantiles
 from mlobs_notebook.drift.engines.spark_counts import finite_value
-from mlobs_notebook.drift.engines.spark_support import column, spark_errors
+from mlobs_notebook.drift.engines.spark_support import column, spark_errors, stacked
 from mlobs_notebook.drift.windows import WINDOW
 
 __all__ = ["SKETCH_ACCURACY", "SKETCH_QUANTILES", "exact_rows", "exact_statistics", "sketch_statistics"]
@@ -43,14 +43,15 @@ def exact_rows(windows: int, baseline_distinct: int, current_rows: int) -> int:
     return windows * baseline_distinct + 2 * current_rows
 
 
-def _long(frame: Any, columns: list[str], values: Any) -> Any:
-    """(k, window, value) rows: column k's finite values, one row per value."""
+def _counted(frame: Any, columns: list[str], keys: list[str]) -> Any:
+    """(k, *keys, value, c): how many times column k holds each finite value (per key)."""
     from pyspark.sql import functions as F
 
-    pairs = F.array(*[F.struct(F.lit(k).alias("k"), finite_value(c).alias("v")) for k, c in enumerate(columns)])
-    return frame.select(*values, F.explode(pairs).alias("p")).select(
-        F.col("p.k").alias("k"), *values, F.col("p.v").alias("value")
-    ).where(F.col("value").isNotNull())
+    return stacked([
+        frame.select(*[column(key) for key in keys], finite_value(c).alias("value")).where(F.col("value").isNotNull())
+        .groupBy(*keys, "value").agg(F.count(F.lit(1)).alias("c")).select(F.lit(k).alias("k"), *keys, "value", "c")
+        for k, c in enumerate(columns)
+    ])
 
 
 def exact_statistics(
@@ -66,8 +67,8 @@ def exact_statistics(
 
     spark = current.sparkSession
     window = column(WINDOW)
-    cur = _long(current, columns, [window]).groupBy("k", WINDOW, "value").agg(F.count(F.lit(1)).alias("c"))
-    base = _long(baseline, columns, []).groupBy("k", "value").agg(F.count(F.lit(1)).alias("c"))
+    cur = _counted(current, columns, [WINDOW])
+    base = _counted(baseline, columns, [])
     every = spark.range(windows).select(F.col("id").cast("int").alias(WINDOW))
     parts = [
         base.crossJoin(F.broadcast(every)).select("k", F.lit(_BASELINE).alias("t"), WINDOW, "value",

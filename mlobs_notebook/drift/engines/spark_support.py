@@ -33,6 +33,7 @@ __all__ = [
     "session_for",
     "session_settings",
     "spark_errors",
+    "stacked",
 ]
 
 JAVA_INSTALL = (
@@ -166,6 +167,17 @@ def polars_schema(frame: Any) -> pl.Schema:
         else:
             schema[field.name] = simple.get(type(dtype), pl.Object())
     return pl.Schema(schema)
+
+
+def stacked(frames: list[Any]) -> Any:
+    """One frame of several with the same columns, stacked (one job runs every branch). Per-column
+    work is written as one branch per column rather than as an array exploded per row: each branch
+    reads its own column (parquet reads only it) and is compiled, where an exploded array of
+    structs is built and taken apart row by row (measured 8x slower for 10 columns)."""
+    result = frames[0]
+    for frame in frames[1:]:
+        result = result.unionByName(frame)
+    return result
 
 
 @contextmanager
