@@ -10,7 +10,10 @@ Steps (each also runs alone: ``generate``, ``world``, ``investigate``, ``clean``
 1. ``generate``: parquet folders under ROOT (files of 1,000,000 rows, written one at a time, so
    the generator's memory stays small): ``training/`` (the snapshot, 45 days) and ``current/``
    (90 days after it, in time order), float64 features ``f00``... with four planted drifts from
-   day 60 (a mean shift, a scale change, 20% nulls, a switch to +inf for 1% of rows).
+   day 60 (a mean shift, a scale change, 20% nulls, a switch to +inf for 1% of rows). Values are
+   normal draws rounded to a grid of 1/32, so each column holds a few hundred distinct values and
+   the files compress (5.0 GB on disk in all instead of 30 GB); every statistic still runs on
+   float64 columns of 50M rows, exact KS and Wasserstein included (ties are handled as in scipy).
 2. ``world``: an MLflow sqlite store: a run logging ``training/`` as its training input, a
    logistic model on 50 features registered as ``scale_model@production``, and a daily ``auc``
    that drops after day 60 (evaluation runs tagged env=production).
@@ -41,6 +44,7 @@ HERE = Path(__file__).resolve().parent
 CHUNK = 1_000_000
 START = datetime(2026, 1, 1, tzinfo=UTC)
 TRAIN_DAYS, CURRENT_DAYS, INCIDENT_DAY = 45, 90, 60
+GRID = 32
 
 
 def _features(count: int) -> list[str]:
@@ -69,7 +73,9 @@ def _chunk(rng: np.random.Generator, rows: int, names: list[str], first: datetim
                 mask = after & (rng.random(rows) < 0.2)
             elif i == 3:
                 values = np.where(after & (rng.random(rows) < 0.01), np.inf, values)
-        columns[name] = pa.array(values, mask=mask)
+        # on a grid of 1/32 (exact in binary): a bounded set of values per column, so parquet's
+        # dictionary encoding keeps the files small (about 1.5 bytes a value, not 8)
+        columns[name] = pa.array(np.round(values * GRID) / GRID, mask=mask)
     return pa.table(columns)
 
 

@@ -7,7 +7,8 @@ binned statistics equal to 1e-12, and the timing ratio.
 Data (written once into ROOT, removed at the end unless ``--keep``): a current table of ROWS rows
 x 10 float64 features plus a UTC timestamp over 30 days (files of 1M rows, in time order), with
 1% nulls in f0, 0.1% NaN in f9, f1 rounded to 0.5 (values on the bin edges), a mean shift in f2
-from day 15; and a baseline of BASELINE_ROWS rows of the same features.
+from day 15; two string columns, ``plan`` (5 levels whose mix changes from day 15, 1% nulls) and
+``region`` (40 even levels); and a baseline of BASELINE_ROWS rows of the same features.
 
 Runs, each timed from the parquet files to the finished report (reading included), best of
 ``--repeat`` in one process (a fresh DataFrame each time, so Spark cannot reuse shuffle files):
@@ -18,8 +19,8 @@ Runs, each timed from the parquet files to the finished report (reading included
 - Spark local[2], ``spark.read.parquet`` of both files: the baseline profiled in Spark (exact
   quantile edges), per-window group-by counts.
 
-Only the binned statistics are computed (PSI, JS, chi-squared, TV, L-inf); their values and
-bin counts are compared cell by cell. Wall and CPU seconds (this process and, for Spark, the
+Only the binned statistics are computed (PSI and JS for every column; chi-squared, TV and L-inf
+for the categorical ones); their values and bin counts are compared cell by cell. Wall and CPU seconds (this process and, for Spark, the
 JVM's) and the load average are recorded in ``benchmarks/data/spark_results.json``.
 """
 
@@ -64,6 +65,13 @@ def generate(root: Path, rows: int, baseline_rows: int) -> None:
                 if i == 9:
                     values[rng.random(size) < 0.001] = np.nan
                 columns[f"f{i}"] = pa.array(values, mask=(rng.random(size) < 0.01) if i == 0 else None)
+            # two categorical columns: 5 levels whose mix changes from day 15 (1% nulls), 40 even levels
+            late = drift & (seconds >= 15 * 86_400)
+            mix = np.where(late[:, None], [0.3, 0.3, 0.2, 0.1, 0.1], [0.4, 0.3, 0.15, 0.1, 0.05]).cumsum(axis=1)
+            level = (rng.random(size)[:, None] > mix).sum(axis=1).clip(0, 4)
+            columns["plan"] = pa.array(np.array(["basic", "plus", "pro", "team", "enterprise"])[level],
+                                       mask=rng.random(size) < 0.01)
+            columns["region"] = pa.array(np.array([f"r{k:02d}" for k in range(40)])[rng.integers(0, 40, size)])
             pq.write_table(pa.table(columns), folder / f"part-{k:04d}.parquet", row_group_size=1_000_000)
         print(f"{name}: {total:,} rows in {folder}", flush=True)
 

@@ -5,8 +5,8 @@ stays bounded whatever their size.
   value) is collected, for the fast in-memory path; a larger one stays a LazyFrame, which the
   drift engine streams: per-window aggregates by polars' streaming engine, and one numeric column
   of each side at a time for the exact KS and Wasserstein. Peak memory is then about six times
-  one column of the larger side (1 byte per row and numeric column: 50M rows take 2.5 GB in all,
-  see ``benchmarks/RESULTS-scale.md``), whatever the number of columns.
+  one column of the larger side, whatever the number of columns (50M rows x 50 features: 3.2 GB
+  for the whole ``mlobs investigate`` process, see ``benchmarks/RESULTS-scale.md``).
 - ``engine="spark"``: Spark DataFrames read by the session from the same sources (or the current
   DataFrame as given); only aggregates come back to the driver.
 """

@@ -229,11 +229,17 @@ def test_mlobs_drift_on_spark_prints_the_polars_rows(spark, frames, tmp_path, ca
         paths.append(tmp_path / f"{name}.parquet")
         frame.write_parquet(paths[-1])
     common = ["drift", "--baseline", str(paths[0]), "--current", str(paths[1]), "--time-column", "ts",
-              "--granularity", "1d", "--columns", "x,color", "--no-progress"]
+              "--granularity", "1d", "--columns", "x,color", "--progress"]
     rows = {}
     for engine in ("polars", "spark"):
         assert main([*common, "--engine", engine]) == 0
-        rows[engine] = json.loads(capsys.readouterr().out)["rows"]
+        out = capsys.readouterr()
+        rows[engine] = json.loads(out.out)["rows"]
+        # stderr is not a terminal here: one line per update, counts of columns and windows done
+        progress = [line for line in out.err.splitlines() if line.startswith("Drift [")]
+        assert "drift: 0/2 columns, 3 windows" in progress[0] and "0%" in progress[0], out.err
+        assert "drift: 1/2 columns, 3 windows" in progress[1] and "50%" in progress[1], out.err
+        assert len(progress) == 3 and "100% done" in progress[-1], out.err
     assert len(rows["spark"]) == len(rows["polars"]) == 10
     for ours, theirs in zip(rows["polars"], rows["spark"], strict=True):
         assert ours["population_stability_index"] == theirs["population_stability_index"]

@@ -14,6 +14,7 @@ import pytest
 from investigation_worlds import LOANS, build
 
 from mlobs_notebook.drift import profile as profile_module
+from mlobs_notebook.errors import MlobsError
 from mlobs_notebook.investigation import inputs, investigate
 
 EXACT = ["count", "reference_count", "population_stability_index", "js_distance", "current_null_rate", "status"]
@@ -68,3 +69,15 @@ def test_on_spark_the_same_investigation(loans, spark):
     # a Spark DataFrame as the current data picks the Spark engine by itself
     frame = spark.read.parquet(world.current)
     assert investigate(world.model, frame, **kwargs).verdict == in_memory.verdict
+
+
+def test_a_spark_frame_without_the_time_column_is_the_polars_error(loans, spark):
+    world, kwargs, _ = loans
+    frame = pl.scan_parquet(world.current).collect().drop("event_time")
+    with pytest.raises(MlobsError) as polars_error:
+        investigate(world.model, frame, **kwargs)
+    with pytest.raises(MlobsError) as spark_error:
+        investigate(world.model, spark.createDataFrame(frame.to_arrow()), **kwargs)
+    assert type(spark_error.value) is type(polars_error.value)
+    assert str(spark_error.value) == str(polars_error.value)
+    assert "event_time" in str(polars_error.value)

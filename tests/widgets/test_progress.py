@@ -40,6 +40,9 @@ def test_in_a_kernel_the_bar_is_one_output_updated_in_place(tmp_path):
         "bar = ProgressBar('Loading <snapshot>')\n"
         "bar('read', 0.25)\nbar('drift', 0.75)\nbar('diagnose', 1.0)\n"
         "print(bar.mode)"
+    ), nbformat.v4.new_code_cell(
+        "running = ProgressBar('Investigating')\n"
+        "running('current', 0.4)\nrunning('drift: 12/50 columns, 90 windows', 0.45)"
     )]  # fmt: skip
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     client = NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
@@ -53,6 +56,8 @@ def test_in_a_kernel_the_bar_is_one_output_updated_in_place(tmp_path):
     assert "read" in html and "drift" in html and "diagnose" in html
     assert "100%" in text and "#" * 30 in text
     assert [o.text for o in outputs if o.output_type == "stream"] == ["display\n"]
+    (running,) = [o for o in nb.cells[1].outputs if o.output_type == "display_data"]  # mid-step: the counts show
+    assert "drift: 12/50 columns, 90 windows" in running.data["text/html"] and "45%" in running.data["text/plain"]
 
 
 def test_progress_inside_a_step_replaces_itself_and_the_step_replaces_it():
