@@ -11,12 +11,12 @@ them into the report the same way, so the report's schema is the same whatever t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from mlobs_notebook.errors import InputError
+from mlobs_notebook.errors import InputError, UnknownColumn
 
-__all__ = ["ENGINES", "DriftProgress", "choose_engine", "is_spark_frame"]
+__all__ = ["ENGINES", "DriftProgress", "choose_engine", "is_spark_frame", "missing_time_column"]
 
 ENGINES = ("polars", "spark")
 
@@ -45,3 +45,8 @@ def choose_engine(engine: str | None, *frames: Any) -> str:
             "to polars first (pl.from_arrow(df.toArrow()))"
         )
     return engine
+
+
+def missing_time_column(time_column: str, names: Sequence[str]) -> UnknownColumn:
+    """The error for a current frame without the time column (every engine raises this one)."""
+    return UnknownColumn(f"time column {time_column!r} is not in the current data. Columns: {', '.join(names)}")

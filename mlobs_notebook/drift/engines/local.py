@@ -24,7 +24,7 @@ import polars as pl
 from mlobs_notebook.drift.assemble import Block, assemble
 from mlobs_notebook.drift.counts import count_frame
 from mlobs_notebook.drift.ecdf import ConsecutivePairs, SortedPair, WindowedPairs, sorted_quantiles
-from mlobs_notebook.drift.engines import DriftProgress, choose_engine
+from mlobs_notebook.drift.engines import DriftProgress, choose_engine, missing_time_column
 from mlobs_notebook.drift.engines.blocks import column_blocks
 from mlobs_notebook.drift.kinds import as_polars
 from mlobs_notebook.drift.profile import QUANTILES, BaselineProfile
@@ -33,10 +33,10 @@ from mlobs_notebook.drift.schema import compare_schemas
 from mlobs_notebook.drift.statistics import resolve
 from mlobs_notebook.drift.thresholds import resolve_thresholds
 from mlobs_notebook.drift.windows import WINDOW, assign_windows
-from mlobs_notebook.errors import InputError, UnknownColumn
+from mlobs_notebook.errors import InputError
 from mlobs_notebook.times import Granularity, read_time_column
 
-__all__ = ["DEFAULT_MAX_EXACT_ROWS", "DEFAULT_MIN_CATEGORY_COUNT", "compute_drift", "missing_time_column"]
+__all__ = ["DEFAULT_MAX_EXACT_ROWS", "DEFAULT_MIN_CATEGORY_COUNT", "compute_drift"]
 
 # Categories rarer than this (scaled to the smaller sample) are pooled for PSI and JS; with E
 # expected rows per category PSI reads about 1/E on identical distributions, so 20 keeps the
@@ -196,11 +196,6 @@ def compute_drift(
         notes=tuple(notes),
         statistics=tuple(s.name for s in chosen),
     )
-
-
-def missing_time_column(time_column: str, names: Sequence[str]) -> UnknownColumn:
-    """The error for a current frame without the time column (every engine raises this one)."""
-    return UnknownColumn(f"time column {time_column!r} is not in the current data. Columns: {', '.join(names)}")
 
 
 def _profile(

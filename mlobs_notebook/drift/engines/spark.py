@@ -30,7 +30,7 @@ import polars as pl
 
 from mlobs_notebook.drift.assemble import Block, assemble
 from mlobs_notebook.drift.counts import Counts
-from mlobs_notebook.drift.engines import DriftProgress, is_spark_frame
+from mlobs_notebook.drift.engines import DriftProgress, is_spark_frame, missing_time_column
 from mlobs_notebook.drift.engines.blocks import column_blocks
 from mlobs_notebook.drift.engines.spark_counts import count_spark, finite_value, numeric_batches
 from mlobs_notebook.drift.engines.spark_profile import fit_spark_profile
@@ -92,8 +92,6 @@ def compute_drift_spark(
 ) -> DriftReport:
     """``compute_drift`` on Spark; the arguments and the report are ``compute_drift``'s."""
     require_pyspark()
-    from mlobs_notebook.drift.engines.local import missing_time_column
-
     chosen = resolve(statistics)
     if isinstance(columns, str):
         columns = [c.strip() for c in columns.split(",") if c.strip()]
