@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 DEMO   ?= mlobs-demo
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint clean-demo
+.PHONY: demo test lint clean-demo java
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -21,8 +21,16 @@ demo: $(STAMP)
 	$(VENV)/bin/mlobs demo --out $(DEMO) --force
 
 ## Every test, notebooks included.
-test: $(STAMP)
+test: $(STAMP) java
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The Spark engine's tests start a JVM: Debian's OpenJDK 17 when no Java is found.
+java:
+	@if [ -z "$$JAVA_HOME" ] && ! command -v java >/dev/null; then \
+		sudo_cmd=""; if [ "$$(id -u)" != 0 ] && command -v sudo >/dev/null; then sudo_cmd=sudo; fi; \
+		$$sudo_cmd apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo_cmd apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; \
+	fi
 
 ## ruff, and mypy (strict on the pure core: drift, correlate, diagnose, times).
 lint: $(STAMP)

@@ -155,13 +155,14 @@ class SourceUnreadable(MlobsError):
 class MissingDependency(SourceUnreadable, ImportError):
     """An optional dependency is missing; the message carries the install command."""
 
-    def __init__(self, package: str, extra: str, purpose: str) -> None:
+    def __init__(self, package: str, extra: str, purpose: str, command: str | None = None) -> None:
+        command = command or f"pip install 'mlobs_notebook[{extra}]'"
         super().__init__(
-            f"{purpose} needs the '{package}' package, which is not installed. "
-            f"Install it with: pip install 'mlobs_notebook[{extra}]'"
+            f"{purpose} needs the '{package}' package, which is not installed. Install it with: {command}"
         )
         self.package = package
         self.extra = extra
+        self.command = command
 
 
 class TrackingUnreachable(MlobsError, ConnectionError):

@@ -46,6 +46,26 @@ def demo_world(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def spark():
+    """A local[2] Spark session, started on first use and stopped when the test session ends.
+
+    pyspark comes from the test extra and Java from Debian (``make test`` and ``.ci/run``
+    install openjdk-17-jre-headless when it is missing). Two shuffle partitions and no adaptive
+    execution: test frames are small, and each partition is a task.
+    """
+    from mlobs_notebook.drift.engines.spark_support import local_session
+
+    session = local_session(
+        "local[2]", app="mlobs-tests",
+        # adaptive execution plans each shuffle as a job of its own: twice the jobs on test-sized data
+        config={"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", "spark.driver.memory": "1g",
+                "spark.sql.adaptive.enabled": "false"},
+    )
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
 def world(request):
     """For the plots and panels tests: the session's demo world, or (to iterate quickly) an
     already built one named by MLOBS_PANELS_WORLD, which is only read, never written."""

@@ -8,6 +8,8 @@ import math
 import sys
 from typing import Any
 
+from mlobs_notebook.cli.engine import add_engine_arguments, cli_session, progress_bar
+
 # Columns shown by --format table; JSON carries every column.
 _TABLE_COLUMNS = [
     "window_start",
@@ -59,10 +61,15 @@ def add_parser(subparsers: Any) -> None:
                              "monitor's {table}_drift_metrics, written to --out")
     parser.add_argument("--out", metavar="PATH",
                         help="with --format databricks: a Delta table folder to create, or a .parquet file")
+    add_engine_arguments(parser)
     parser.set_defaults(run=run)
 
 
-def _load(uri: str) -> Any:
+def _load(uri: str, spark: Any) -> Any:
+    if spark is not None:
+        from mlobs_notebook.sources.spark_scan import spark_scan
+
+        return spark_scan(uri, spark)
     from mlobs_notebook.sources.tables import load_snapshot
 
     return load_snapshot(uri)
@@ -74,9 +81,15 @@ def _json_number(value: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    with cli_session(args.engine, args.spark_master) as spark:
+        return _run(args, spark)
+
+
+def _run(args: argparse.Namespace, spark: Any) -> int:
     from mlobs_notebook.drift import compute_drift
     from mlobs_notebook.errors import InputError
     from mlobs_notebook.investigation.features import is_id_column
+    from mlobs_notebook.investigation.frames import column_names
 
     if (args.format == "databricks") != bool(args.out):
         raise InputError("--format databricks writes a table: give it --out PATH (a Delta folder or a .parquet file); "
@@ -86,29 +99,34 @@ def run(args: argparse.Namespace) -> int:
 
         check_new_table(args.out)
 
-    baseline, current = _load(args.baseline), _load(args.current)
+    baseline, current = _load(args.baseline, spark), _load(args.current, spark)
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
     if columns is None:
         # the rule investigate applies: id columns identify rows, they are not features
-        names = dict.fromkeys([*baseline.collect_schema().names(), *current.collect_schema().names()])
+        names = dict.fromkeys([*column_names(baseline), *column_names(current)])
         ids = [c for c in names if is_id_column(c) and c != args.time_column]
         columns = [c for c in names if c not in ids and c != args.time_column]
         if ids:
             print(f"mlobs drift: note: id column(s) left out: {', '.join(ids)} (name them in --columns to compare them)",
                   file=sys.stderr)
     extra = {"min_window_rows": args.min_window_rows} if args.min_window_rows is not None else {}
-    report = compute_drift(
-        baseline,
-        current,
-        time_column=args.time_column,
-        granularity=args.granularity,
-        time_format=args.time_format,
-        time_zone=args.time_zone,
-        columns=columns,
-        statistics=args.statistics,
-        thresholds="learned" if args.thresholds == "learned" else None,
-        **extra,
-    )
+    with progress_bar(args.progress, "Drift") as bar:
+        report = compute_drift(
+            baseline,
+            current,
+            time_column=args.time_column,
+            granularity=args.granularity,
+            time_format=args.time_format,
+            time_zone=args.time_zone,
+            columns=columns,
+            statistics=args.statistics,
+            thresholds="learned" if args.thresholds == "learned" else None,
+            engine=args.engine,
+            spark=spark,
+            progress=None if bar is None else lambda done, total, windows: bar(
+                f"drift: {done}/{total} columns, {windows} windows", done / max(total, 1)),
+            **extra,
+        )
     for finding in report.schema_findings:
         print(f"mlobs drift: schema: {finding.column}: {finding.detail}", file=sys.stderr)
     for note in report.notes:

@@ -7,6 +7,7 @@ import json
 import sys
 
 from mlobs_notebook.cli import trace_options
+from mlobs_notebook.cli.engine import add_engine_arguments, cli_session, progress_bar
 from mlobs_notebook.errors import InputError
 
 
@@ -79,6 +80,7 @@ def add_parser(subparsers) -> None:
                              "predicate such as \"device = 'web'\" (repeatable; categorical columns are sliced anyway)")
     parser.add_argument("--no-multivariate", action="store_true",
                         help="skip the joint-distribution drift (domain classifier, PCA reconstruction error)")
+    add_engine_arguments(parser)
     parser.add_argument("--format", default="text", choices=("text", "json"))
     parser.add_argument("--out", metavar="REPORT", help="write the postmortem: report.html or report.md")
     trace_options.add_arguments(parser)
@@ -123,7 +125,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out and not args.out.lower().endswith((".html", ".htm", ".md")):
         raise InputError(f"--out {args.out}: use a .html or .md file name")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), cli_session(args.engine, args.spark_master) as spark, \
+            progress_bar(args.progress, "Investigating") as bar:
         # a legacy stage is a finding: it is in the investigation's notes, printed once below
         warnings.simplefilter("ignore", StageDeprecated)
         if trace_options.wants_traces(args):
@@ -142,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
                 drift_metrics=args.drift_metrics, profile_metrics=args.profile_metrics, monitor_slice=args.slice,
                 thresholds="learned" if args.thresholds == "learned" else None, label_delay=s["label_delay"],
                 score_column=args.score_column, slicing_exprs=args.slicing_exprs,
-                multivariate=not args.no_multivariate,
+                multivariate=not args.no_multivariate, progress=bar, engine=args.engine, spark=spark,
             )
     # where the inputs came from, on stderr so that --format json stays clean
     for note in inv.model.notes:

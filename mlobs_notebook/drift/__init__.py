@@ -16,8 +16,13 @@ Which statistics need what:
 - Exact KS and Wasserstein: every finite value of a window, sorted, in memory. A LazyFrame's
   numeric columns are read one at a time for them, so memory holds one column (about 20 to 40
   bytes a row: 2.8 GB peak for 50M rows); above ``max_exact_rows`` rows (default 100,000,000)
-  they are skipped and the report's ``notes`` say so; pass a sample or raise the bound. The baseline's sorted values
-  are always held in memory (fit on a sample if the baseline itself is too large).
+  they are skipped and the report's ``notes`` say so; pass a sample or raise the bound. A
+  baseline LazyFrame is fitted streaming and its sorted values kept only when they fit in
+  ``profile.HELD_REFERENCE_BYTES`` (else read again, one column at a time).
+- Engines (``engine=``): ``"polars"`` here, ``"spark"`` for Spark DataFrames (per-window
+  group-by aggregations in Spark; binned statistics equal to the polars engine's; KS and
+  Wasserstein by a distributed sort, or from quantile sketches with their error bound in the
+  notes). See ``drift/engines/``.
 - Categorical PSI and JS pool categories rarer than ``min_category_count`` (default 20, scaled
   to the smaller sample) into ``__other__`` so sparse windows do not read as drift; chi-squared,
   TV and L-inf use the raw counts.

@@ -20,7 +20,7 @@ import polars as pl
 from mlobs_notebook.drift.kinds import category_key
 from mlobs_notebook.drift.windows import WINDOW
 
-__all__ = ["CategoryCounts", "Counts", "count_frame", "finite", "missing"]
+__all__ = ["CategoryCounts", "Counts", "bins_from_cumulative", "category_counts", "count_frame", "finite", "missing"]
 
 
 def _as_float(column: str) -> pl.Expr:
@@ -154,13 +154,13 @@ def count_frame(
         values[index] = moments_frame[f"{c}\x00missing"].to_numpy()
         counts.moments[c] = {"missing": values, "non_finite": np.zeros(windows)}
     for c in numeric:
-        counts.numeric[c] = _bins_from_cumulative(moments_frame, index, c, len(numeric_edges[c]), counts)
+        counts.numeric[c] = bins_from_cumulative(moments_frame, index, c, len(numeric_edges[c]), counts)
     for c, part in zip(categorical, results[1:], strict=True):
-        counts.categorical[c] = _category_counts(part, windows)
+        counts.categorical[c] = category_counts(part, windows)
     return counts
 
 
-def _bins_from_cumulative(
+def bins_from_cumulative(
     moments: pl.DataFrame, index: np.ndarray, column: str, edges: int, counts: Counts
 ) -> np.ndarray:
     """Bin counts from "values >= each edge": consecutive differences, then the null bin."""
@@ -175,7 +175,7 @@ def _bins_from_cumulative(
     return matrix
 
 
-def _category_counts(part: pl.DataFrame, windows: int) -> CategoryCounts:
+def category_counts(part: pl.DataFrame, windows: int) -> CategoryCounts:
     nulls = np.zeros(windows, dtype=np.int64)
     null_rows = part.filter(pl.col("value").is_null())
     np.add.at(nulls, null_rows[WINDOW].to_numpy(), null_rows["n"].to_numpy())

@@ -15,7 +15,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ConsecutivePairs", "SortedPair", "SortedReference", "WindowedPairs", "sorted_quantiles"]
+__all__ = [
+    "ComputedPairs",
+    "ConsecutivePairs",
+    "SortedPair",
+    "SortedReference",
+    "WindowedPairs",
+    "sorted_quantiles",
+]
 
 
 def sorted_quantiles(values: np.ndarray, quantiles: np.ndarray | list[float]) -> np.ndarray:
@@ -63,7 +70,9 @@ class _Comparison:
     ``m`` (the sample sizes), ``reference_std``, and both statistics from one compiled pass,
     ``_statistics``, computed on first use."""
 
-    _statistics: tuple
+    n: Any
+    m: Any
+    _statistics: tuple[Any, ...]
 
     def ks_statistic(self) -> Any:
         """sup |F_ref - F_cur| (NaN where a side is empty)."""
@@ -138,3 +147,15 @@ class ConsecutivePairs(_Comparison):
     def reference_std(self) -> np.ndarray:
         """The earlier window's standard deviation (ddof 0), per pair."""
         return self._statistics[2]
+
+
+class ComputedPairs(_Comparison):
+    """Comparisons whose KS statistic and Wasserstein distance were computed elsewhere (the Spark
+    engine's distributed sort or its quantile sketches), per window, with the sample sizes (``n``
+    the reference's, ``m`` the window's) and the reference's standard deviation (ddof 0)."""
+
+    def __init__(self, ks: np.ndarray, distance: np.ndarray, n: np.ndarray, m: np.ndarray, reference_std: np.ndarray) -> None:
+        self._statistics = (np.asarray(ks, dtype=np.float64), np.asarray(distance, dtype=np.float64))
+        self.n = np.asarray(n, dtype=np.float64)
+        self.m = np.asarray(m, dtype=np.float64)
+        self.reference_std = np.asarray(reference_std, dtype=np.float64)

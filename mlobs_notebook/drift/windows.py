@@ -7,6 +7,7 @@ Windows are labelled in the time column's zone (see :mod:`mlobs_notebook.times`)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -14,7 +15,16 @@ import polars as pl
 from mlobs_notebook.errors import InputError
 from mlobs_notebook.times import Granularity, TimeColumn, human
 
-__all__ = ["WINDOW", "Windows", "assign_windows", "window_notes"]
+__all__ = [
+    "WINDOW",
+    "Windows",
+    "assign_windows",
+    "first_window_starts",
+    "fixed_offset",
+    "single_window",
+    "window_bounds",
+    "window_notes",
+]
 
 WINDOW = "__window__"
 
@@ -38,9 +48,44 @@ class Windows:
         return self.bounds.height
 
 
-def _fixed_offset(zone: str) -> bool:
+def fixed_offset(zone: str) -> bool:
     """Zones whose offset never changes, so fixed-length windows are plain arithmetic."""
     return zone == "UTC" or zone.startswith(("Etc/", "+", "-"))
+
+
+def single_window(granularity: Granularity | None) -> Windows:
+    """The one window of data without a time column (its bounds are null)."""
+    if granularity is not None:
+        raise InputError("a granularity needs a time column (--time-column)")
+    dtype = pl.Datetime("us", "UTC")
+    bounds = pl.DataFrame(
+        {"window_start": [None], "window_end": [None]},
+        schema={"window_start": dtype, "window_end": dtype},
+    )
+    return Windows(bounds, None)
+
+
+def window_bounds(first: Any, last: Any, granularity: Granularity, zone: str) -> pl.DataFrame:
+    """Every window from the one starting at ``first`` to the one starting at ``last`` (both
+    window starts, aware, or None for no data), with its end: ``window_start``, ``window_end``."""
+    dtype = pl.Datetime("us", zone)
+    every = granularity.every
+    if first is None:
+        starts = pl.Series("window_start", [], dtype=dtype)
+    else:
+        starts = pl.datetime_range(first, last, every, eager=True, time_zone=zone).alias("window_start")
+    return pl.DataFrame([starts.cast(dtype)]).with_columns(window_end=pl.col("window_start").dt.offset_by(every))
+
+
+def first_window_starts(first_us: int | None, last_us: int | None, granularity: Granularity, zone: str) -> tuple[Any, Any]:
+    """The starts of the windows holding two instants (epoch microseconds, or None), in ``zone``:
+    what ``dt.truncate`` gives for them, so an engine that finds the earliest and the latest
+    instant itself labels its windows as this module does."""
+    if first_us is None or last_us is None:
+        return None, None
+    instants = pl.Series([first_us, last_us], dtype=pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    starts = instants.dt.convert_time_zone(zone).dt.truncate(granularity.every)
+    return starts[0], starts[1]
 
 
 def assign_windows(
@@ -59,14 +104,7 @@ def assign_windows(
     value (never a silent null).
     """
     if time is None:
-        if granularity is not None:
-            raise InputError("a granularity needs a time column (--time-column)")
-        dtype = pl.Datetime("us", "UTC")
-        bounds = pl.DataFrame(
-            {"window_start": [None], "window_end": [None]},
-            schema={"window_start": dtype, "window_end": dtype},
-        )
-        return frame.with_columns(pl.lit(0, dtype=pl.Int32).alias(WINDOW)), Windows(bounds, None)
+        return frame.with_columns(pl.lit(0, dtype=pl.Int32).alias(WINDOW)), single_window(granularity)
     if granularity is None:
         raise InputError(f"time column {time.name!r} needs a granularity such as '1d'")
     every = granularity.every
@@ -86,16 +124,14 @@ def assign_windows(
         bounds = pl.DataFrame({"window_start": [None], "window_end": [None]}, schema={"window_start": dtype, "window_end": dtype})
         nothing = frame.with_columns(time.expr).filter(pl.lit(False)).with_columns(pl.lit(0, dtype=pl.Int32).alias(WINDOW))
         return nothing, Windows(bounds, granularity, time.zone, int(nulls or 0), time.note)
-    starts = pl.datetime_range(first, last, every, eager=True, time_zone=time.zone).alias("window_start")
-    bounds = pl.DataFrame([starts.cast(dtype)]).with_columns(
-        window_end=pl.col("window_start").dt.offset_by(every),
-    )
+    bounds = window_bounds(first, last, granularity, time.zone)
+    starts = bounds["window_start"]
     # the time column is replaced by its instants once; what follows reads them
     framed_input = frame.with_columns(instant)
     parsed = pl.col(time.name)
     start = parsed.dt.truncate(every).alias("window_start")
     windows = Windows(bounds, granularity, time.zone, int(nulls or 0), time.note)
-    if granularity.fixed is not None and _fixed_offset(time.zone) and first is not None:
+    if granularity.fixed is not None and fixed_offset(time.zone) and first is not None:
         # Fixed-length windows on a clock without DST: the index is arithmetic, no join.
         step = int(granularity.fixed.total_seconds() * 1_000_000)
         index = (start.dt.epoch("us") - int(starts.dt.epoch("us")[0])) // step

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import polars as pl
@@ -34,6 +34,7 @@ from mlobs_notebook.investigation.clock import Clock as _Clock
 from mlobs_notebook.investigation.clock import Progress
 from mlobs_notebook.investigation.evidence import LineageEvidence, lineage_evidence, timing_evidence
 from mlobs_notebook.investigation.features import choose_features
+from mlobs_notebook.investigation.frames import choose_engine_and_session, column_names, latest_time
 from mlobs_notebook.investigation.inputs import (
     BaselineInput,
     check_baseline,
@@ -46,7 +47,7 @@ from mlobs_notebook.investigation.metric_inputs import MetricRequest, after_trai
 from mlobs_notebook.investigation.result import Investigation
 from mlobs_notebook.records import MetricSource, ModelVersionRecord
 from mlobs_notebook.sources.evaluations import DEFAULT_EVAL_FILTER
-from mlobs_notebook.times import Granularity, read_time_column, to_utc
+from mlobs_notebook.times import Granularity
 
 __all__ = ["investigate"]
 
@@ -93,6 +94,8 @@ def investigate(
     predictions_time_column: str | None = None,
     threshold: float = 0.5,
     min_evaluations: int | None = None,
+    engine: str | None = None,
+    spark: Any = None,
     traces: Any = None,
     **trace_options: Any,
 ) -> Investigation:
@@ -146,6 +149,13 @@ def investigate(
     Raises :class:`~mlobs_notebook.errors.InputError` subclasses naming the model, column or
     source at fault, and the flag that gets past it.
 
+    Large data: ``progress(step, fraction)`` hears of each step done, and of the drift step's
+    columns as ``"drift: 12/50 columns, 90 windows"`` (:class:`~mlobs_notebook.ProgressBar` shows
+    both). ``engine``: ``"polars"`` (in memory, or streamed out of core when the data does not fit:
+    :mod:`~mlobs_notebook.investigation.frames`, :mod:`~mlobs_notebook.investigation.compare`) or
+    ``"spark"`` (the baseline and the current data read and compared by the SparkSession ``spark``;
+    the default when ``spark`` or a Spark DataFrame is given).
+
     ``traces`` (an experiment, run or ``models:/m-...``) investigates an LLM app from its MLflow
     traces instead: :func:`~mlobs_notebook.investigation.traces.investigate_traces`, which also
     takes ``baseline`` and the ``trace_options`` (``span_attributes``, ``method``).
@@ -164,13 +174,12 @@ def investigate(
         raise InputError(f"{', '.join(sorted(trace_options))}: options of a traces investigation; pass traces= too")
     if model is None or time_column is None:
         raise InputError("investigate needs model= and time_column= (or traces= for an LLM app's traces)")
-    from mlobs_notebook.drift import compute_drift
-    from mlobs_notebook.drift.seasonal import seasonal_drift
-    from mlobs_notebook.drift.seasonal import weekly_seasonal_columns as seasonal_columns
     from mlobs_notebook.investigation import signals
+    from mlobs_notebook.investigation.compare import compare
     from mlobs_notebook.sources.models import load_production_model, model_inputs
 
     step_of = Granularity.parse(granularity)
+    engine, spark = choose_engine_and_session(engine, spark, current)
     if lookback_days is not None:
         lookback = timedelta(days=lookback_days)
     delay = timedelta(days=label_delay) if isinstance(label_delay, int | float) else label_delay
@@ -212,55 +221,26 @@ def investigate(
         notes += [*found.notes, "drift read from a monitor table: joint drift, slices, seasonality and estimated "
                   "performance need the data and were not computed"]
     else:
-        base = resolve_baseline(record, recorded, why_none, baseline)
-        baseline_columns = base.frame.collect_schema().names()
+        base = resolve_baseline(record, recorded, why_none, baseline, engine=engine, spark=spark)
+        baseline_columns = column_names(base.frame)
         clock.step("baseline", 0.25)
 
-        trained_until = _latest_time(base.frame, time_column, time_format) if time_column in baseline_columns else None
+        trained_until = latest_time(base.frame, time_column, time_format) if time_column in baseline_columns else None
         cur = resolve_current(current, predictions, table, time_column=time_column, start=start, end=end,
-                              trained_until=trained_until, time_format=time_format)
-        current_source, current_columns = cur.source, cur.frame.collect_schema().names()
+                              trained_until=trained_until, time_format=time_format, engine=engine, spark=spark)
+        current_source, current_columns = cur.source, column_names(cur.frame)
         not_features = [*exclude, *(c for c in (prediction_column, label_column) if predictions is not None and c)]
         features, feature_notes = choose_features(
             base.frame, cur.frame, time_column, columns, model_inputs(record), not_features
         )
-        notes += [*cur.notes, *feature_notes]
-        slice_cols = signals.slice_columns(base.frame, cur.frame, time_column, slicing_exprs)
-        extra = [c for c in (*slice_cols, *([score_column] if score_column else [])) if c not in (*features, time_column)]
-        current_data = cur.frame.select(*features, time_column, *dict.fromkeys(extra)).collect()
-        if current_data.height == 0:
-            raise InputError(
-                f"no current rows in {cur.source} for the time range "
-                f"{start or 'after training'} .. {end or 'now'}: nothing to compare. Pass the recent "
-                "feature data with --current (current=)"
-            )
-        instants = current_data.select(read_time_column(current_data, time_column, time_format=time_format).expr)
-        current_range = (_utc(instants[time_column].min()), _utc(instants[time_column].max()))
-        clock.step("current", 0.4)
-
-        # the baseline keeps its time column: learned thresholds window it (the profile leaves it out)
-        kept = [f for f in features if f in baseline_columns] + ([time_column] if time_column in baseline_columns else [])
-        report = compute_drift(
-            base.frame.select(*kept),
-            current_data.select(*features, time_column), time_column=time_column, granularity=step_of,
-            thresholds=thresholds, time_format=time_format,
-        )
-        zone = report.zone
-        base_w = signals.with_windows(base.frame.collect(), time_column if time_column in baseline_columns else None,
-                                      step_of, time_format, zone)
-        cur_w = signals.with_windows(current_data, time_column, step_of, time_format, zone)
-        seasonal = seasonal_columns(base_w, features, step_of) if seasonality and time_column in baseline_columns else ()
-        if seasonal:
-            report = seasonal_drift(base_w.select(*[f for f in features if f in baseline_columns], time_column, "window_start"),
-                                    cur_w.select(*features, time_column, "window_start"), time_column, step_of, report,
-                                    thresholds=thresholds, time_format=time_format)
-            notes.append(f"weekly seasonality in the training data ({', '.join(seasonal)}): each day is compared with "
-                         "the baseline's rows of the same weekday")
-        clock.step("drift", 0.55)
-        if multivariate:
-            mv, joint = signals.joint_drift(base_w, cur_w, features, persistence)
-            notes += list(mv.notes)
-        clock.step("multivariate", 0.62)
+        compared = compare(base.frame, cur.frame, features, time_column=time_column, step=step_of, time_format=time_format,
+                        thresholds=thresholds, engine=engine, spark=spark, source=cur.source, start=start, end=end,
+                        persistence=persistence, multivariate=multivariate, seasonality=seasonality,
+                        slicing_exprs=slicing_exprs, score_column=score_column, clock=clock)
+        notes += [*cur.notes, *feature_notes, *compared.notes]
+        report, current_range, zone = compared.report, compared.current_range, compared.report.zone
+        base_w, cur_w, seasonal = compared.base_w, compared.cur_w, compared.seasonal
+        slice_cols, mv, joint = list(compared.slice_columns), compared.multivariate, compared.joint
 
     series, source = resolve_metric(record, request, time_column=time_column, granularity=step_of, zone=zone,
                                     time_format=time_format, current_columns=current_columns)
@@ -344,12 +324,3 @@ def _lineage_note(evidence: LineageEvidence | None) -> str | None:
 
 def _target(evidence: LineageEvidence | None) -> str | None:
     return str(evidence.target) if evidence is not None and evidence.target is not None else None
-
-
-def _utc(value: Any) -> datetime | None:
-    return None if value is None else to_utc(value)
-
-
-def _latest_time(frame: pl.LazyFrame, time_column: str, time_format: str | None) -> datetime | None:
-    parsed = read_time_column(frame, time_column, time_format=time_format)
-    return _utc(frame.select(parsed.expr.max()).collect().item())

@@ -9,10 +9,10 @@ would read as drift whenever new rows arrive. ``mlobs drift`` applies the same r
 from __future__ import annotations
 
 from collections.abc import Sequence
-
-import polars as pl
+from typing import Any
 
 from mlobs_notebook.errors import UnknownColumn
+from mlobs_notebook.investigation.frames import column_names
 
 __all__ = ["choose_features", "is_id_column"]
 
@@ -24,13 +24,13 @@ def is_id_column(name: str) -> bool:
 
 
 def choose_features(
-    baseline: pl.LazyFrame, current: pl.LazyFrame, time_column: str, columns: Sequence[str] | None,
+    baseline: Any, current: Any, time_column: str, columns: Sequence[str] | None,
     model_inputs: Sequence[str] | None, exclude: Sequence[str],
 ) -> tuple[tuple[str, ...], list[str]]:
     """(features, notes): ``columns`` when given (checked), else the model's inputs, else the
-    training columns by the rule in the module docstring."""
-    base_cols = baseline.collect_schema().names()
-    cur_cols = current.collect_schema().names()
+    training columns by the rule in the module docstring. The frames are polars or Spark's."""
+    base_cols = column_names(baseline)
+    cur_cols = column_names(current)
     notes: list[str] = []
     if time_column not in cur_cols:
         raise UnknownColumn(

@@ -11,6 +11,9 @@
   training table as it is now after the training data ends. When the training data is a single
   file that default holds nothing new, so :func:`check_current` asks for ``--current`` before any
   data is read.
+
+Both are read by the engine's reader (:mod:`~mlobs_notebook.investigation.frames`): polars frames
+held in memory when they fit and streamed otherwise, or Spark DataFrames read by the session.
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from typing import Any
 import polars as pl
 
 from mlobs_notebook.errors import InputError, NoDatasetInputs, SourceUnreadable
+from mlobs_notebook.investigation import frames
 from mlobs_notebook.records import DatasetRecord, ModelVersionRecord, SnapshotCheck, SourceRef
+from mlobs_notebook.sources.refs import source_from_uri
 
 __all__ = ["BaselineInput", "CurrentInput", "check_baseline", "check_current", "lazy_frame", "recorded_training", "resolve_baseline",
            "resolve_current"]
@@ -43,7 +48,7 @@ class BaselineInput:
     None when the run logged none), ``given`` (whether ``baseline=`` gave it) and ``said``: the
     sentences the evidence opens with (a baseline given, a version chosen as of training)."""
 
-    frame: pl.LazyFrame
+    frame: Any  # a polars LazyFrame, or a Spark DataFrame with engine="spark"
     dataset: DatasetRecord
     source: str
     check: SnapshotCheck | None
@@ -57,7 +62,7 @@ class BaselineInput:
 class CurrentInput:
     """The current data before features are chosen: the frame (lazy), where it came from, notes."""
 
-    frame: pl.LazyFrame
+    frame: Any
     source: str
     notes: tuple[str, ...]
 
@@ -122,8 +127,13 @@ def check_baseline(record: ModelVersionRecord, recorded: DatasetRecord | None, w
         )
 
 
-def resolve_baseline(record: ModelVersionRecord, recorded: DatasetRecord | None, why_none: str, baseline: Any) -> BaselineInput:
+def resolve_baseline(
+    record: ModelVersionRecord, recorded: DatasetRecord | None, why_none: str, baseline: Any, *,
+    engine: str = "polars", spark: Any = None,
+) -> BaselineInput:
     """Read the baseline (see the module docstring)."""
+    if engine == "spark":
+        return _spark_baseline(record, recorded, why_none, baseline, spark)
     if baseline is not None:
         return _given(record, recorded, baseline)
     check_baseline(record, recorded, why_none, baseline)
@@ -133,7 +143,7 @@ def resolve_baseline(record: ModelVersionRecord, recorded: DatasetRecord | None,
 
     try:
         opened = open_source(recorded.source)
-        frame = opened.frame.collect()
+        frame = frames.held(opened.frame)
     except SourceUnreadable as exc:
         raise SourceUnreadable(
             f"cannot read the training data of {_who(record)}: MLflow recorded dataset {recorded.name!r} as "
@@ -143,45 +153,73 @@ def resolve_baseline(record: ModelVersionRecord, recorded: DatasetRecord | None,
     said = (opened.note,) if opened.note else ()
     check = None
     if _small(recorded):
-        check = check_frame(recorded, frame)
+        check = check_frame(recorded, frame.collect())
     notes = said if check is not None else (
         *said, "the training snapshot's digest was not rechecked (over 1,000,000 rows or no row count recorded)")
-    return BaselineInput(frame.lazy(), recorded, opened.ref.described, check, notes, recorded, False, said)
+    return BaselineInput(frame, recorded, opened.ref.described, check, notes, recorded, False, said)
+
+
+def _spark_baseline(
+    record: ModelVersionRecord, recorded: DatasetRecord | None, why_none: str, baseline: Any, spark: Any
+) -> BaselineInput:
+    """The baseline as a Spark DataFrame read by the session; no digest check (MLflow's digest is
+    computed on pandas frames), which the notes say."""
+    from mlobs_notebook.drift.engines.spark_support import as_spark
+    from mlobs_notebook.sources.spark_scan import spark_scan
+
+    check_baseline(record, recorded, why_none, baseline)
+    if baseline is None:
+        assert recorded is not None
+        frame, source, ref = spark_scan(recorded.source, spark), recorded.source.described, recorded.source
+    elif isinstance(baseline, str | Path | SourceRef):
+        ref = baseline if isinstance(baseline, SourceRef) else source_from_uri(str(baseline))
+        frame, source = spark_scan(ref, spark), ref.described
+    else:
+        source = f"<{type(baseline).__name__}>"
+        frame, ref = as_spark(baseline, spark, "baseline"), SourceRef("frame", source)
+    notes = ("the training snapshot's digest was not rechecked (engine='spark' reads it with Spark)",)
+    dataset = recorded if recorded is not None else DatasetRecord(
+        name="baseline", digest="", source_type="given", source=ref, schema=None, profile={},
+        context="training", run_id=record.run_id,
+    )
+    said = (f"{source}, given with --baseline (baseline=)",) if baseline is not None else ()
+    return BaselineInput(frame, dataset, source, None, notes, recorded, baseline is not None, said)
 
 
 def _given(record: ModelVersionRecord, recorded: DatasetRecord | None, baseline: Any) -> BaselineInput:
     from mlobs_notebook.sources.digests import check_frame
 
     if isinstance(baseline, str | Path | SourceRef):
-        from mlobs_notebook.sources.refs import source_from_uri
         from mlobs_notebook.sources.scan import open_source
 
         ref = baseline if isinstance(baseline, SourceRef) else source_from_uri(str(baseline))
         # a table given without a snapshot or version is read as it was when training started
         opened = open_source(replace(ref, as_of=ref.as_of or record.run_start_time))
-        frame, source, note = opened.frame.collect(), opened.ref.described, opened.note
+        frame, source, note = frames.held(opened.frame), opened.ref.described, opened.note
     else:
-        frame, source, note = lazy_frame(baseline, "baseline").collect(), f"<{type(baseline).__name__}>", None
+        frame, source, note = frames.held(lazy_frame(baseline, "baseline")), f"<{type(baseline).__name__}>", None
         ref = SourceRef("frame", source)
     what = "no dataset" if recorded is None else f"dataset {recorded.name!r} as {_recorded(recorded)}"
     said = (f"{source}, given with --baseline (baseline=); the training run recorded {what}",
             *((note,) if note else ()))
     check = None
     if recorded is not None and recorded.digest and _small(recorded):
-        check = check_frame(recorded, frame, read_from=source)
+        check = check_frame(recorded, frame.collect(), read_from=source)
     dataset = recorded if recorded is not None else DatasetRecord(
         name="baseline", digest="", source_type="given", source=ref, schema=None,
-        profile={"num_rows": frame.height}, context="training", run_id=record.run_id,
+        profile={"num_rows": frame.select(pl.len()).collect(engine="streaming").item()}, context="training",
+        run_id=record.run_id,
     )
-    return BaselineInput(frame.lazy(), dataset, source, check, said, recorded, True, said)
+    return BaselineInput(frame, dataset, source, check, said, recorded, True, said)
 
 
 def resolve_current(
     current: Any, predictions: Any, table: SourceRef | None, *, time_column: str,
     start: Any, end: Any, trained_until: datetime | None, time_format: str | None,
+    engine: str = "polars", spark: Any = None,
 ) -> CurrentInput:
-    """The current data as a LazyFrame: ``current``, the predictions log, or ``table`` after the
-    training data ends."""
+    """The current data as a LazyFrame (a Spark DataFrame with ``engine="spark"``): ``current``,
+    the predictions log, or ``table`` after the training data ends."""
     from mlobs_notebook.sources.tables import load_current
     from mlobs_notebook.times import read_time_column
 
@@ -189,6 +227,10 @@ def resolve_current(
         current, notes = predictions, ["current data: the predictions log (no --current given)"]
     else:
         notes = []
+    if engine == "spark":
+        frame, name, more = frames.spark_current(current, table, time_column, time_format, start, end,
+                                                 trained_until, spark)
+        return CurrentInput(frame, name, (*notes, *more))
     if current is not None:
         if isinstance(current, str | Path | SourceRef):
             name = current.uri if isinstance(current, SourceRef) else str(current)

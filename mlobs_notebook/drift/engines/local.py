@@ -13,6 +13,7 @@ a note in the report.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -22,9 +23,10 @@ import numpy as np
 import polars as pl
 
 from mlobs_notebook.drift.assemble import Block, assemble
-from mlobs_notebook.drift.binned import pool_rare
 from mlobs_notebook.drift.counts import count_frame
 from mlobs_notebook.drift.ecdf import ConsecutivePairs, SortedPair, WindowedPairs, sorted_quantiles
+from mlobs_notebook.drift.engines import DriftProgress, choose_engine, missing_time_column
+from mlobs_notebook.drift.engines.blocks import column_blocks
 from mlobs_notebook.drift.engines.columns import NumericColumns
 from mlobs_notebook.drift.engines.learned import baseline_windows, learned_note
 from mlobs_notebook.drift.kinds import as_polars
@@ -34,7 +36,7 @@ from mlobs_notebook.drift.schema import SchemaFinding, compare_schemas
 from mlobs_notebook.drift.statistics import Statistic, resolve
 from mlobs_notebook.drift.thresholds import LEARNED, Threshold, fixed, learn, resolve_thresholds
 from mlobs_notebook.drift.windows import WINDOW, assign_windows, window_notes
-from mlobs_notebook.errors import InputError, UnknownColumn
+from mlobs_notebook.errors import InputError
 from mlobs_notebook.times import Granularity, TimeColumn, read_time_column
 
 __all__ = ["DEFAULT_MAX_EXACT_ROWS", "DEFAULT_MIN_CATEGORY_COUNT", "DEFAULT_MIN_WINDOW_ROWS", "compute_drift"]
@@ -69,6 +71,9 @@ def compute_drift(
     min_category_count: float = DEFAULT_MIN_CATEGORY_COUNT,
     min_window_rows: int = DEFAULT_MIN_WINDOW_ROWS,
     max_exact_rows: int | None = DEFAULT_MAX_EXACT_ROWS,
+    engine: str | None = None,
+    spark: Any = None,
+    progress: DriftProgress | None = None,
 ) -> DriftReport:
     """Drift of ``current`` against ``baseline`` (a frame or a fitted :class:`BaselineProfile`).
 
@@ -85,19 +90,35 @@ def compute_drift(
     the time column (:class:`InputError` says so otherwise). A statistic judges a window only
     when both samples hold at least ``min_window_rows`` values (default 10); a smaller window's
     status is ``too_small``, and an empty one's ``empty``, each with a note.
+
+    ``engine``: ``"polars"`` (this module: in memory, or out of core for a LazyFrame) or
+    ``"spark"`` (``spark.py``: Spark DataFrames; ``spark`` is the SparkSession for frames that
+    are not Spark's). By default Spark DataFrames go to Spark and anything else to polars.
+    ``max_exact_rows`` bounds what the exact KS and Wasserstein may hold: with polars, the rows
+    of a current LazyFrame (above it they are skipped, with a note); with Spark, the rows one
+    column's distributed sort shuffles (above it they come from quantile sketches, with their
+    error bound in a note). ``progress(columns_done, columns_total, windows)`` is called once
+    the windows are counted and after each column.
     """
+    if not isinstance(min_window_rows, int) or min_window_rows < 1:
+        raise InputError(f"min_window_rows must be a positive integer, not {min_window_rows!r}")
+    if choose_engine(engine, baseline, current) == "spark":
+        from mlobs_notebook.drift.engines.spark import compute_drift_spark
+
+        return compute_drift_spark(
+            baseline, current, time_column=time_column, granularity=granularity, time_format=time_format,
+            time_zone=time_zone, columns=columns, statistics=statistics, thresholds=thresholds, kinds=kinds,
+            bins=bins, consecutive=consecutive, min_category_count=min_category_count,
+            min_window_rows=min_window_rows, max_exact_rows=max_exact_rows, spark=spark, progress=progress,
+        )
     chosen = resolve(statistics)
     if isinstance(columns, str):
         columns = [c.strip() for c in columns.split(",") if c.strip()]
-    if not isinstance(min_window_rows, int) or min_window_rows < 1:
-        raise InputError(f"min_window_rows must be a positive integer, not {min_window_rows!r}")
     requested = list(columns) if columns is not None else None
     data = as_polars(current, "current data")
     schema = data.collect_schema()
     if time_column is not None and time_column not in schema:
-        raise UnknownColumn(
-            f"time column {time_column!r} is not in the current data. Columns: {', '.join(schema)}"
-        )
+        raise missing_time_column(time_column, list(schema))
     step = Granularity.parse(granularity) if granularity is not None else None
     time = (
         read_time_column(data, time_column, time_format=time_format, time_zone=time_zone)
@@ -117,7 +138,7 @@ def compute_drift(
     else:
         levels, note = fixed(wanted), None
     report = _compare(profile, data, compared, time_column, step, time_format, time_zone, chosen, levels,
-                      findings, time=time, **options)  # fmt: skip
+                      findings, time=time, progress=progress, **options)  # fmt: skip
     return replace(report, notes=(*report.notes, note)) if note else report
 
 
@@ -138,6 +159,7 @@ def _compare(
     min_window_rows: int,
     max_exact_rows: int | None,
     time: TimeColumn | None = None,
+    progress: DriftProgress | None = None,
 ) -> DriftReport:
     """The drift report of ``data`` against the fitted profile, judged by ``levels``."""
     lazy_input = isinstance(data, pl.LazyFrame)
@@ -179,6 +201,7 @@ def _compare(
     # In memory every numeric column is at hand; a LazyFrame's are read one at a time when the
     # sorted statistics need them (one column's values in memory, whatever the width).
     held = NumericColumns(framed, numeric, windows.count, streaming=False) if numeric and not lazy_input else None
+    done_columns = _Done(progress, len(compared), windows.count)
 
     def one_column(c: str) -> tuple[list[Block], np.ndarray | None]:
         kind = profile.kinds_[c]
@@ -194,13 +217,14 @@ def _compare(
                 quantiles = np.array(
                     [sorted_quantiles(values[start:end], QUANTILES) for start, end in zip(bounds[:-1], bounds[1:], strict=True)]
                 ).reshape(-1, len(QUANTILES))
-                reference = profile.references_[c]
+                reference = profile.reference(c)
                 if windows.count == 1:  # one window: a single merge of the two samples
                     windowed = SortedPair(reference, values)
                 else:
                     windowed = WindowedPairs(reference, values, bounds)
                     following = ConsecutivePairs(values, bounds) if consecutive else None
-        blocks = _column_blocks(c, profile, counts, windowed, following, stats, consecutive, min_category_count)
+        blocks = column_blocks(c, profile, counts, windowed, following, stats, consecutive, min_category_count)
+        done_columns.one()
         return blocks, quantiles
 
     # numpy's sorts and the compiled loops release the GIL: columns run side by side on every
@@ -209,7 +233,7 @@ def _compare(
     workers = 1 if one_at_a_time else max(1, min(len(compared), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         done = list(pool.map(one_column, compared))
-    blocks = [block for column_blocks, _ in done for block in column_blocks]
+    blocks = [block for of_column, _ in done for block in of_column]
     quantiles = {c: table for c, (_, table) in zip(compared, done, strict=True) if table is not None}
     return assemble(
         blocks,
@@ -250,108 +274,18 @@ def _profile(
     return BaselineProfile(columns=wanted, kinds={**empty, **(kinds or {})}, bins=bins).fit(frame), names
 
 
-def _category_matrices(
-    column: str, profile: BaselineProfile, counts: Any
-) -> tuple[list[str], int, np.ndarray, np.ndarray]:
-    """(vocabulary, how many of it the baseline knows, baseline counts, current counts) over one
-    vocabulary: baseline categories by frequency, then categories new in the current data by
-    frequency, then null."""
-    base = profile.counts_.categorical[column]
-    cur = counts.categorical[column]
-    known = profile.categories_[column]
-    seen = set(known)
-    totals = dict(zip(cur.values, cur.matrix.sum(axis=0).tolist(), strict=True))
-    new = sorted((v for v in cur.values if v not in seen), key=lambda v: (-totals[v], v))
-    vocabulary = [*known, *new]
-    position = {v: i for i, v in enumerate(vocabulary)}
-    reference = np.zeros((1, len(vocabulary) + 1), dtype=np.int64)
-    reference[0, [position[v] for v in base.values]] = base.matrix[0]
-    reference[0, -1] = base.nulls[0]
-    current = np.zeros((counts.windows, len(vocabulary) + 1), dtype=np.int64)
-    if cur.values:
-        current[:, [position[v] for v in cur.values]] = cur.matrix
-    current[:, -1] = cur.nulls
-    return vocabulary, len(known), reference, current
+class _Done:
+    """Counts the columns done for ``progress`` (columns finish on several threads)."""
 
+    def __init__(self, progress: DriftProgress | None, total: int, windows: int) -> None:
+        self.progress, self.total, self.windows, self.count = progress, total, windows, 0
+        self.lock = threading.Lock()
+        if progress is not None:
+            progress(0, total, windows)
 
-def _apply(
-    stats: list[Statistic], reference: np.ndarray, current: np.ndarray, known: int | None, min_count: float
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """(values, sizes) of the counts statistics; ``known`` is None for a numeric column, else
-    how many of the categories the baseline knows (rare ones are pooled for PSI and JS)."""
-    values: dict[str, np.ndarray] = {}
-    cache: dict[tuple[Any, bool], Any] = {}
-    for s in stats:
-        if s.input != "counts":
-            continue
-        pooled = known is not None and s.pools_rare_categories
-        key = (s.compute, pooled)
-        if key not in cache:
-            ref, cur = pool_rare(reference, current, min_count, known) if pooled else (reference, current)
-            cache[key] = s.compute(ref, cur)
-        result = cache[key]
-        values[s.name] = np.asarray(result if s.output is None else result[s.output], dtype=np.float64)
-    rows = np.minimum(np.asarray(reference).sum(axis=-1), np.asarray(current).sum(axis=-1))
-    rows = np.broadcast_to(rows, (len(current),))
-    return values, dict.fromkeys(values, rows)
-
-
-def _apply_sorted(
-    stats: list[Statistic], pairs: SortedPair | WindowedPairs | ConsecutivePairs, windows: int
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """(values, sizes) of the sorted statistics of every window: one call over all windows (each
-    statistic shares the pairs' single compiled pass); sizes count finite values."""
-    values: dict[str, np.ndarray] = {}
-    for s in stats:
-        if s.input == "sorted":
-            result = s.compute(pairs)
-            values[s.name] = np.atleast_1d(np.asarray(result if s.output is None else result[s.output], dtype=np.float64))
-    finite = np.broadcast_to(np.minimum(pairs.n, pairs.m), (windows,))
-    return values, dict.fromkeys(values, finite)
-
-
-def _column_blocks(
-    column: str,
-    profile: BaselineProfile,
-    counts: Any,
-    windowed: SortedPair | WindowedPairs | None,
-    following: ConsecutivePairs | None,
-    stats: list[Statistic],
-    consecutive: bool,
-    min_count: float,
-) -> list[Block]:
-    known: int | None = None
-    if profile.kinds_[column] == "categorical":
-        labels, known, reference, current = _category_matrices(column, profile, counts)
-    else:
-        labels = None
-        reference = profile.counts_.numeric[column]
-        current = counts.numeric[column]
-    values, sizes = _apply(stats, reference, current, known, min_count)
-    if windowed is not None:
-        more, more_sizes = _apply_sorted(stats, windowed, counts.windows)
-        values.update(more)
-        sizes.update(more_sizes)
-    blocks = [
-        Block(
-            column=column,
-            drift_type="BASELINE",
-            windows=np.arange(counts.windows),
-            reference=np.broadcast_to(reference, current.shape),
-            current=current,
-            values=values,
-            labels=labels,
-            sizes=sizes,
-        )
-    ]
-    if consecutive and counts.windows > 1:
-        previous, later = current[:-1], current[1:]
-        values, sizes = _apply(stats, previous, later, known, min_count)
-        if following is not None:
-            more, more_sizes = _apply_sorted(stats, following, counts.windows - 1)
-            values.update(more)
-            sizes.update(more_sizes)
-        blocks.append(
-            Block(column, "CONSECUTIVE", np.arange(1, counts.windows), previous, later, values, labels, sizes)
-        )
-    return blocks
+    def one(self) -> None:
+        if self.progress is None:
+            return
+        with self.lock:
+            self.count += 1
+            self.progress(self.count, self.total, self.windows)
