@@ -7,6 +7,7 @@ Windows are labelled in the time column's zone (see :mod:`mlobs_notebook.times`)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -41,6 +42,35 @@ class Windows:
 def _fixed_offset(zone: str) -> bool:
     """Zones whose offset never changes, so fixed-length windows are plain arithmetic."""
     return zone == "UTC" or zone.startswith(("Etc/", "+", "-"))
+
+
+# The step of the candidate instants that find a DST zone's windows: every window lasts longer
+# than this (real zones shift their clocks by 30 or 60 minutes, and offsets are quarter hours).
+_PROBE = timedelta(minutes=15)
+
+
+def _bounds(first: datetime, last: datetime, granularity: Granularity, zone: str) -> pl.DataFrame:
+    """Every window from the one starting at ``first`` to the one starting at ``last``, as
+    ``window_start`` and ``window_end`` (the next window's start).
+
+    On a clock without DST the starts are a plain range. In a DST zone polars truncates on the
+    wall clock (a ``6h`` window starts at local 00, 06, 12, 18; a day at local midnight), so a
+    window lasts one hour more or less across a change, and stepping ``every`` from ``first``
+    drifts off those starts. There the starts are found by truncating instants ``_PROBE`` apart
+    from ``first`` to past the end of ``last``'s window (each window holds one), kept once each.
+    """
+    every = granularity.every
+    if _fixed_offset(zone):
+        starts = pl.datetime_range(first, last, every, eager=True, time_zone=zone).alias("window_start")
+        return pl.DataFrame([starts]).with_columns(window_end=pl.col("window_start").dt.offset_by(every))
+    reach = granularity.fixed + timedelta(hours=2) if granularity.fixed else timedelta(days=31 * granularity.count + 1)
+    probes = pl.datetime_range(first, last + reach, _PROBE, eager=True, time_zone="UTC")
+    found = probes.dt.convert_time_zone(zone).dt.truncate(every).unique().sort()
+    return (
+        pl.DataFrame({"window_start": found})
+        .with_columns(window_end=pl.col("window_start").shift(-1))
+        .filter(pl.col("window_start") <= last)
+    )
 
 
 def assign_windows(
@@ -86,10 +116,8 @@ def assign_windows(
         bounds = pl.DataFrame({"window_start": [None], "window_end": [None]}, schema={"window_start": dtype, "window_end": dtype})
         nothing = frame.with_columns(time.expr).filter(pl.lit(False)).with_columns(pl.lit(0, dtype=pl.Int32).alias(WINDOW))
         return nothing, Windows(bounds, granularity, time.zone, int(nulls or 0), time.note)
-    starts = pl.datetime_range(first, last, every, eager=True, time_zone=time.zone).alias("window_start")
-    bounds = pl.DataFrame([starts.cast(dtype)]).with_columns(
-        window_end=pl.col("window_start").dt.offset_by(every),
-    )
+    bounds = _bounds(first, last, granularity, time.zone).cast(dtype)
+    starts = bounds["window_start"]
     # the time column is replaced by its instants once; what follows reads them
     framed_input = frame.with_columns(instant)
     parsed = pl.col(time.name)

@@ -143,3 +143,34 @@ def test_numbers_need_an_epoch_unit():
     report = compute_drift(pl.DataFrame({"x": [0.0]}), frame, time_column="ts", granularity="1d",
                            time_format="epoch_s", consecutive=False)
     assert [w.date() for w in report.table["window_start"]] == [date(2024, 1, 1), date(2024, 1, 2)]
+
+
+def _wall_start(moment: datetime, hours: int) -> datetime:
+    """The wall-clock start of ``moment``'s window of ``hours`` hours in its zone (24: its day)."""
+    if hours == 24:
+        return moment.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    return moment.replace(tzinfo=None, hour=moment.hour // hours * hours, minute=0, second=0, microsecond=0)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+@pytest.mark.parametrize("hours", [3, 6, 24])
+def test_hour_windows_in_a_dst_zone_hold_every_row_once_across_both_changes(zone, hours):
+    # rows every 20 minutes from before the spring change to after the autumn one, in UTC
+    utc = [datetime(2024, 3, 9, tzinfo=UTC) + timedelta(minutes=20 * i) for i in range(0, 250 * 72, 7)]
+    utc = [t for t in utc if t < datetime(2024, 3, 12, tzinfo=UTC) or t > datetime(2024, 10, 25, tzinfo=UTC)]
+    tz = ZoneInfo(zone)
+    frame = pl.DataFrame({"ts": pl.Series(utc).dt.convert_time_zone(zone), "x": np.arange(len(utc), dtype=float)})
+    report = compute_drift(pl.DataFrame({"x": [0.0, 1.0]}), frame, time_column="ts", granularity=f"{hours}h",
+                           consecutive=False)
+    rows = report.table.filter(pl.col("column_name") == "x")
+    # independently: each row's window is its wall-clock hour floored to a multiple of `hours`
+    expected: dict[datetime, int] = {}
+    for moment in utc:
+        start = _wall_start(moment.astimezone(tz), hours)
+        expected[start] = expected.get(start, 0) + 1
+    got = {s.replace(tzinfo=None): c for s, c in rows.select("window_start", "count").iter_rows() if c}
+    assert got == expected
+    assert rows["count"].sum() == len(utc)
+    starts, ends = rows["window_start"].to_list(), rows["window_end"].to_list()
+    assert ends[:-1] == starts[1:]  # no gap, no overlap
+    assert len(set(starts)) == len(starts) and all(e > s for s, e in zip(starts, ends, strict=True))
