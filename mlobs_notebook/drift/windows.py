@@ -140,7 +140,7 @@ def window_notes(windows: Windows, rows: np.ndarray, time_column: str | None, mi
     """What the reader of the table must know about its windows: dropped rows, empty and small ones."""
     notes = [windows.note] if windows.note else []
     if windows.null_time_rows:
-        notes.append(f"{windows.null_time_rows} row(s) with a null {time_column!r} were left out")
+        notes.append(f"{windows.null_time_rows} row(s) with a null or empty {time_column!r} were left out")
 
     def named(indices: np.ndarray) -> str:
         starts = windows.bounds["window_start"].gather(indices[:3]).to_list()

@@ -174,3 +174,65 @@ def test_hour_windows_in_a_dst_zone_hold_every_row_once_across_both_changes(zone
     starts, ends = rows["window_start"].to_list(), rows["window_end"].to_list()
     assert ends[:-1] == starts[1:]  # no gap, no overlap
     assert len(set(starts)) == len(starts) and all(e > s for s, e in zip(starts, ends, strict=True))
+
+
+def test_offsets_are_read_from_the_whole_column_not_its_first_rows():
+    import pandas as pd
+
+    first = [datetime(2024, 6, 1, tzinfo=UTC) + timedelta(minutes=10 * i) for i in range(3_000)]
+    later = [datetime(2024, 11, 1, tzinfo=UTC) + timedelta(hours=i) for i in range(30)]
+    text = [t.astimezone(BERLIN).isoformat() for t in first + later]  # +02:00, then +01:00 after row 3,000
+    frame = pl.DataFrame({"ts": text, "x": np.arange(len(text), dtype=float)})
+    baseline = pl.DataFrame({"x": [0.0, 1.0]})
+    report = compute_drift(baseline, frame, time_column="ts", granularity="1d", consecutive=False)
+    assert report.zone == "UTC" and any("several UTC offsets (+01:00, +02:00)" in n for n in report.notes)
+    utc_days = pd.to_datetime(pd.Series(text), utc=True).dt.floor("D").value_counts()
+    got = {s: c for s, c in report.table.select("window_start", "count").iter_rows() if c}
+    assert got == {d.to_pydatetime(): int(n) for d, n in utc_days.items()}
+    in_berlin = compute_drift(baseline, frame, time_column="ts", granularity="1d", consecutive=False,
+                              time_zone="Europe/Berlin")
+    assert in_berlin.zone == "Europe/Berlin" and not any("time_zone" in n for n in in_berlin.notes)
+    assert read_time_column(frame, "ts", time_zone="Europe/Berlin").note is None
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["2024-03-01T10:00Z", "2024-03-01T23:59Z", "2024-03-02T00:00Z"],  # Z without seconds
+        ["2024-03-01T10:00:00Z", "2024-03-01T23:00:00+00:00", "2024-03-02T01:00:00Z"],  # Z and +00:00
+        ["2024-03-01T10:00:00", "2024-03-01 23:00:00", "2024-03-02T01:30"],  # T or a space
+        ["2024-03-01", "2024-03-01T23:00:00", "2024-03-02", "2024-03-02 05:00:00.5"],  # dates beside times
+        ["2024-03-01", "2024-03-01T23:00:00Z", "2024-03-02T05:00Z"],  # dates beside times in UTC
+    ],
+)
+def test_every_iso_8601_variant_parses_without_a_format(values):
+    import pandas as pd
+
+    frame = pl.DataFrame({"ts": values})
+    column = read_time_column(frame, "ts")
+    got = frame.select(column.expr)["ts"].to_list()
+    expected = pd.to_datetime(pd.Series(values), format="ISO8601", utc=True)
+    assert got == [t.to_pydatetime() for t in expected]
+    assert frame.select(column.unparsed())["ts"][0] == 0
+
+
+def test_a_date_beside_times_at_one_offset_is_midnight_at_that_offset():
+    frame = pl.DataFrame({"ts": ["2024-06-01", "2024-06-01T08:00:00+02:00"]})
+    column = read_time_column(frame, "ts")
+    assert column.zone == "Etc/GMT-2"
+    got = frame.select(column.expr)["ts"].dt.convert_time_zone("UTC").to_list()
+    assert got == [datetime(2024, 6, 1, tzinfo=ZoneInfo("Etc/GMT-2")).astimezone(UTC),
+                   datetime(2024, 6, 1, 6, tzinfo=UTC)]
+
+
+def test_empty_text_in_a_time_column_is_a_missing_time_counted_in_a_note():
+    frame = pl.DataFrame({"ts": ["2024-03-01T10:00:00", "", "  ", None, "2024-03-02T10:00:00"],
+                          "x": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    report = compute_drift(pl.DataFrame({"x": [0.0, 1.0]}), frame, time_column="ts", granularity="1d",
+                           consecutive=False)
+    assert report.table["count"].to_list() == [1, 1]
+    assert any(n.startswith("3 row(s) with a null or empty 'ts'") for n in report.notes)
+    formatted = compute_drift(pl.DataFrame({"x": [0.0, 1.0]}),
+                              frame.with_columns(pl.col("ts").str.replace("T", "@")), time_column="ts",
+                              granularity="1d", time_format="%Y-%m-%d@%H:%M:%S", consecutive=False)
+    assert formatted.table["count"].to_list() == [1, 1]
