@@ -31,7 +31,12 @@ _ISO = (
     r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$"
 )
 _CANONICAL = "%Y-%m-%dT%H:%M:%S%.f%:z"
-_EPOCH: dict[str, Literal["s", "ms", "us"]] = {"epoch_s": "s", "epoch_ms": "ms", "epoch_us": "us"}
+_EPOCH: dict[str, Literal["s", "ms", "us", "ns"]] = {
+    "epoch_s": "s", "epoch_ms": "ms", "epoch_us": "us", "epoch_ns": "ns"}
+_PER_SECOND = {"epoch_s": 1, "epoch_ms": 10**3, "epoch_us": 10**6, "epoch_ns": 10**9}
+# Epoch times outside these years are read in the wrong unit (seconds as milliseconds land in
+# January 1970), not data: 1980-01-01 and 2200-01-01 UTC in seconds.
+_PLAUSIBLE = (315_532_800, 7_258_118_400)
 _TAIL_OFFSET = r"(Z|[+-]\d{2}(?::?\d{2})?)$"
 
 
@@ -84,7 +89,9 @@ def read_time_column(
     UTC offsets found in the whole column). See the package docstring for the rules.
 
     ``time_format``: a strftime format for text (``"%m/%d/%Y %H:%M"``), or ``epoch_s``,
-    ``epoch_ms``, ``epoch_us`` for integer seconds, milliseconds, microseconds since 1970 (UTC).
+    ``epoch_ms``, ``epoch_us``, ``epoch_ns`` for integer seconds, milliseconds, microseconds,
+    nanoseconds since 1970 (UTC); epoch times must fall in 1980-2200, else the unit is wrong and
+    :class:`InputError` names the one that fits.
     ``time_zone``: an IANA zone to window in, instead of the data's own (instants are unchanged).
     ``time_format`` is ignored for a column that already holds datetimes or dates. Empty text is
     a missing time (null). ISO text with date-only values and times with one offset reads the
@@ -100,6 +107,7 @@ def read_time_column(
     if time_format in _EPOCH:
         if not dtype.is_integer():
             raise InputError(f"time column {column!r} is {dtype}; time_format={time_format!r} needs integers")
+        _check_epoch(frame, column, time_format)
         expr = pl.from_epoch(raw, time_unit=_EPOCH[time_format]).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
         zone = "UTC"
     elif isinstance(dtype, pl.Datetime):
@@ -128,7 +136,7 @@ def read_time_column(
     elif dtype.is_integer() or dtype.is_float():
         raise InputError(
             f"time column {column!r} is {dtype}: numbers are not read as times without a unit. "
-            "Pass time_format='epoch_s', 'epoch_ms' or 'epoch_us' (--time-format) for epoch times"
+            "Pass time_format='epoch_s', 'epoch_ms', 'epoch_us' or 'epoch_ns' (--time-format) for epoch times"
         )
     else:
         raise InputError(
@@ -147,6 +155,24 @@ def read_time_column(
         zone, note = time_zone, None  # the note would say to pass the zone just given
     expr = expr.dt.convert_time_zone(zone)
     return TimeColumn(column, expr.alias(column), zone, text_format, note)
+
+
+def _check_epoch(frame: pl.LazyFrame | pl.DataFrame, column: str, time_format: str) -> None:
+    """An error naming the column and the unit that fits when epoch numbers read in
+    ``time_format``'s unit fall outside 1980-2200 (Python integers: no overflow)."""
+    low, high = frame.lazy().select(pl.col(column).min().alias("low"), pl.col(column).max().alias("high")).collect().row(0)
+    if low is None:
+        return
+    per = _PER_SECOND[time_format]
+    if _PLAUSIBLE[0] <= low // per and high // per < _PLAUSIBLE[1]:
+        return
+    fits = [f for f, p in _PER_SECOND.items() if _PLAUSIBLE[0] <= low // p and high // p < _PLAUSIBLE[1]]
+    hint = f"they look like {fits[0]}: pass time_format={fits[0]!r}" if fits else (
+        "no epoch unit puts them all there: check the column")
+    raise InputError(
+        f"time column {column!r} read with time_format={time_format!r} holds {low:,} to {high:,}, which are "
+        f"not times between 1980 and 2200 in {time_format.removeprefix('epoch_')}; {hint} (--time-format)"
+    )
 
 
 def _text(column: str) -> pl.Expr:

@@ -236,3 +236,21 @@ def test_empty_text_in_a_time_column_is_a_missing_time_counted_in_a_note():
                               frame.with_columns(pl.col("ts").str.replace("T", "@")), time_column="ts",
                               granularity="1d", time_format="%Y-%m-%d@%H:%M:%S", consecutive=False)
     assert formatted.table["count"].to_list() == [1, 1]
+
+
+def test_epoch_numbers_in_the_wrong_unit_name_the_column_and_the_unit_that_fits():
+    import pandas as pd
+
+    seconds = [1_704_067_200, 1_704_153_600, 1_704_240_000]
+    frame = pl.DataFrame({"ts": seconds, "x": [1.0, 2.0, 3.0]})
+    with pytest.raises(InputError, match=r"time column 'ts' read with time_format='epoch_ms'.*pass time_format='epoch_s'"):
+        read_time_column(frame, "ts", time_format="epoch_ms")  # would be January 1970
+    nanos = frame.with_columns(pl.col("ts") * 1_000_000_000)
+    with pytest.raises(InputError, match=r"'ts'.*pass time_format='epoch_ns'"):
+        read_time_column(nanos, "ts", time_format="epoch_ms")  # would overflow
+    column = read_time_column(nanos, "ts", time_format="epoch_ns")
+    expected = pd.to_datetime(pd.Series(nanos["ts"].to_list()), unit="ns", utc=True)
+    assert nanos.select(column.expr)["ts"].to_list() == [t.to_pydatetime() for t in expected]
+    huge = pl.DataFrame({"ts": [2**63 - 1, 0]})
+    with pytest.raises(InputError, match="no epoch unit puts them all there"):
+        read_time_column(huge, "ts", time_format="epoch_us")
