@@ -32,6 +32,7 @@ from mlobs_notebook.times.instants import (
     range_bound,
     to_utc,
     utc_or_none,
+    zone_info,
 )
 
 __all__ = [
@@ -46,4 +47,5 @@ __all__ = [
     "read_time_column",
     "to_utc",
     "utc_or_none",
+    "zone_info",
 ]

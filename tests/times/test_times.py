@@ -254,3 +254,26 @@ def test_epoch_numbers_in_the_wrong_unit_name_the_column_and_the_unit_that_fits(
     huge = pl.DataFrame({"ts": [2**63 - 1, 0]})
     with pytest.raises(InputError, match="no epoch unit puts them all there"):
         read_time_column(huge, "ts", time_format="epoch_us")
+
+
+@pytest.mark.parametrize("text", ["100000w", "99999999999999999999h", "200mo", "3661d"])
+def test_a_granularity_longer_than_ten_years_is_refused_before_polars_sees_it(text):
+    with pytest.raises(InputError, match=f"granularity {text!r} is longer than ten years"):
+        Granularity.parse(text)
+    assert Granularity.parse("520w").count == 520  # ten years still reads
+
+
+def test_bad_zone_duplicate_columns_and_a_format_for_datetimes():
+    times = pl.datetime_range(datetime(2024, 1, 1), datetime(2024, 1, 3, 23), "1h", eager=True)
+    current = pl.DataFrame({"ts": times, "x": np.arange(len(times), dtype=float)})
+    baseline = pl.DataFrame({"x": np.arange(10, dtype=float)})
+    with pytest.raises(InputError, match="time zone 'Mars/Base' is not an IANA time zone"):
+        compute_drift(baseline, current, time_column="ts", granularity="1d", time_zone="Mars/Base")
+    with pytest.raises(InputError, match="'Mars/Base'"):
+        in_zone("2024-01-01", "Mars/Base")
+    plain = compute_drift(baseline, current, time_column="ts", granularity="1d", consecutive=False)
+    for options in ({"columns": ["x", "ts"]}, {"columns": ["x", "x"]}, {"time_format": "%m/%d/%Y"},
+                    {"time_format": "epoch_ms"}):
+        again = compute_drift(baseline, current, time_column="ts", granularity="1d", consecutive=False, **options)
+        assert again.table.select("window_start", "column_name", "count").equals(
+            plain.table.select("window_start", "column_name", "count")), options

@@ -91,7 +91,7 @@ def compute_drift(
         columns = [c.strip() for c in columns.split(",") if c.strip()]
     if not isinstance(min_window_rows, int) or min_window_rows < 1:
         raise InputError(f"min_window_rows must be a positive integer, not {min_window_rows!r}")
-    requested = list(columns) if columns is not None else None
+    requested = list(dict.fromkeys(columns)) if columns is not None else None  # a name given twice is one column
     data = as_polars(current, "current data")
     schema = data.collect_schema()
     if time_column is not None and time_column not in schema:
