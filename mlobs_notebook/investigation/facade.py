@@ -46,7 +46,7 @@ from mlobs_notebook.investigation.metric_inputs import MetricRequest, after_trai
 from mlobs_notebook.investigation.result import Investigation
 from mlobs_notebook.records import MetricSource, ModelVersionRecord
 from mlobs_notebook.sources.evaluations import DEFAULT_EVAL_FILTER
-from mlobs_notebook.times import Granularity, read_time_column, to_utc
+from mlobs_notebook.times import Granularity, read_time_column, to_utc, zone_info
 
 __all__ = ["investigate"]
 
@@ -73,6 +73,7 @@ def investigate(
     max_lag: int = 7,
     thresholds: Mapping[str, Any] | str | None = None,
     time_format: str | None = None,
+    time_zone: str | None = None,
     progress: Progress | None = None,
     lookback_days: int | None = None,
     multivariate: bool = True,
@@ -110,7 +111,9 @@ def investigate(
     and lead times are counted in it. ``lookback``: how long before a drift onset an upstream
     change still explains it (``lookback_days`` is its older spelling). ``thresholds``: as for
     :func:`~mlobs_notebook.drift.compute_drift`, ``"learned"`` included (learned from the training
-    data's own windows, which then need the time column).
+    data's own windows, which then need the time column). ``time_zone``: an IANA zone to label
+    the windows in (``Europe/Berlin``: days start at local midnight) instead of the time column's
+    own, as :func:`~mlobs_notebook.drift.compute_drift` takes it; instants are unchanged.
 
     The metric series (:mod:`~mlobs_notebook.investigation.metric_inputs`): a predictions log
     (``predictions``, ``prediction_column``, ``label_column``, dated by ``predictions_time_column``
@@ -171,6 +174,8 @@ def investigate(
     from mlobs_notebook.sources.models import load_production_model, model_inputs
 
     step_of = Granularity.parse(granularity)
+    if time_zone is not None:
+        zone_info(time_zone)  # a bad name fails before any store is read
     if lookback_days is not None:
         lookback = timedelta(days=lookback_days)
     delay = timedelta(days=label_delay) if isinstance(label_delay, int | float) else label_delay
@@ -211,6 +216,8 @@ def investigate(
         zone = report.zone
         notes += [*found.notes, "drift read from a monitor table: joint drift, slices, seasonality and estimated "
                   "performance need the data and were not computed"]
+        if time_zone is not None:
+            notes.append(f"time_zone {time_zone!r} was not applied: a monitor table's windows are kept as it holds them")
     else:
         base = resolve_baseline(record, recorded, why_none, baseline)
         baseline_columns = base.frame.collect_schema().names()
@@ -243,7 +250,7 @@ def investigate(
         report = compute_drift(
             base.frame.select(*kept),
             current_data.select(*features, time_column), time_column=time_column, granularity=step_of,
-            thresholds=thresholds, time_format=time_format,
+            thresholds=thresholds, time_format=time_format, time_zone=time_zone,
         )
         zone = report.zone
         base_w = signals.with_windows(base.frame.collect(), time_column if time_column in baseline_columns else None,
@@ -253,7 +260,7 @@ def investigate(
         if seasonal:
             report = seasonal_drift(base_w.select(*[f for f in features if f in baseline_columns], time_column, "window_start"),
                                     cur_w.select(*features, time_column, "window_start"), time_column, step_of, report,
-                                    thresholds=thresholds, time_format=time_format)
+                                    thresholds=thresholds, time_format=time_format, time_zone=time_zone)
             notes.append(f"weekly seasonality in the training data ({', '.join(seasonal)}): each day is compared with "
                          "the baseline's rows of the same weekday")
         clock.step("drift", 0.55)
