@@ -4,6 +4,7 @@ that zone, ``columns`` naming the time column is no error."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -52,3 +53,21 @@ def test_columns_naming_the_time_column_or_one_twice_are_one_feature_each():
     features, notes = choose_features(base, base, "ts", ["x", "ts", "y", "x"], None, ())
     assert features == ("x", "y")
     assert any("time column 'ts'" in n for n in notes)
+
+
+@pytest.mark.parametrize("granularity", ["1w", "1mo"])
+def test_weekly_and_monthly_windows_find_the_drop_over_the_metric_own_days(demo_world, granularity):
+    from datetime import date, timedelta
+
+    m = demo_world
+    inv = investigate(m.model, lineage=m.lineage_file, tracking_uri=m.tracking_uri, time_column=m.time_column,
+                      metric=m.metric, eval_filter=m.eval_filter, granularity=granularity)
+    # the world's story: AUC falls label_delay_days after the incident, as the labels arrive
+    manifest = json.loads((Path(m.path) / "manifest.json").read_text())
+    fell = date.fromisoformat(manifest["incident_date"]) + timedelta(days=manifest["label_delay_days"])
+    assert inv.drop.onset is not None and inv.drop.onset.date() == fell
+    assert inv.drop.points > 17  # one value a day, not one a week or a month
+    assert str(inv.granularity) == granularity and inv.verdict != "inconclusive", inv.diagnosis.evidence
+    assert any("windows of 1d (the metric's own)" in n for n in inv.notes)
+    # the metric shown per window of the investigation still counts every evaluation
+    assert int(inv.metric["points"].sum()) == inv.drop.points
