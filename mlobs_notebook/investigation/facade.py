@@ -275,20 +275,20 @@ def investigate(
     series, source = after_training(series, source, trained_until, step_of)
     # the drop is found over the metric's own windows (at most a day): weekly or monthly windows
     # would set the reference over months and judge a drop on a few points
-    metric_step, daily = metric_granularity(step_of), series
+    metric_step, own = metric_granularity(step_of), series
     if metric_step != step_of:
-        daily, _ = resolve_metric(record, request, time_column=time_column, granularity=metric_step, zone=zone,
-                                  time_format=time_format, current_columns=current_columns)
-        daily, _ = after_training(daily, source, trained_until, metric_step)
+        own, _ = resolve_metric(record, request, time_column=time_column, granularity=metric_step, zone=zone,
+                                time_format=time_format, current_columns=current_columns)
+        own, _ = after_training(own, source, trained_until, metric_step)
         notes.append(f"the {source.metric} drop was looked for over windows of {metric_step} (the metric's own), "
                      f"the drift over windows of {step_of}")
     better = source.higher_is_better if higher_is_better is None else higher_is_better
     minimum = min_evaluations if min_evaluations is not None else minimum_evaluations(
         persistence, baseline_value is not None)
-    thin = thin_evidence(daily, source, trained_until=trained_until, granularity=metric_step, minimum=minimum)
+    thin = thin_evidence(own, source, trained_until=trained_until, granularity=metric_step, minimum=minimum)
     drifts = drift_series(report)
     onsets = tuple(drift_onsets(drifts, persistence))
-    drop = metric_drop(daily, source.metric, baseline_value=baseline_value, persistence=persistence,
+    drop = metric_drop(own, source.metric, baseline_value=baseline_value, persistence=persistence,
                        higher_is_better=better)
     est = signals.Estimate()
     if score_column and cur_w is not None and base_w is not None:

@@ -1,9 +1,9 @@
 """Read the data a :class:`~mlobs_notebook.records.SourceRef` names, lazily, as a polars LazyFrame.
 
-Supported: parquet or CSV files and folders (a CSV's times stay text, read by
-:func:`mlobs_notebook.times.read_time_column`) (local, ``file://``, ``s3://``, ``gs://``, ``az://``,
-``http(s)://``), Iceberg tables at a snapshot (a catalog's table, or a table folder read through
-its metadata; ``sources/iceberg.py``), Delta tables at a version (``sources/delta.py``). A folder
+Supported: parquet or CSV files and folders (local, ``file://``, ``s3://``, ``gs://``, ``az://``,
+``http(s)://``; a CSV's times stay text, for :func:`mlobs_notebook.times.read_time_column`),
+Iceberg tables at a snapshot (a catalog's table, or a table folder read through its metadata;
+``sources/iceberg.py``), Delta tables at a version (``sources/delta.py``). A folder
 is looked into first: one holding ``_delta_log/`` is a Delta table and one holding
 ``metadata/*.metadata.json`` an Iceberg table, never a pile of parquet files (their files hold
 every version's rows). A table without a pinned snapshot or version is read as of ``ref.as_of``

@@ -1,5 +1,5 @@
 """A frame's time column read as aware instants in the data's zone: decided once from its dtype
-and, for text, a sample of its values (see the package docstring for the rules)."""
+and, for text, the offsets of all its values (see the package docstring for the rules)."""
 
 from __future__ import annotations
 
