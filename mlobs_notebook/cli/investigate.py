@@ -38,6 +38,8 @@ def add_parser(subparsers) -> None:
                         help="window size: hours, days, weeks or calendar months, e.g. 1h, 6h, 1d, 1w, 1mo (default: 1d)")
     parser.add_argument("--time-format", metavar="FORMAT",
                         help="how a text time column is written, e.g. '%%m/%%d/%%Y %%H:%%M' (default: ISO 8601 only)")
+    parser.add_argument("--time-zone", metavar="ZONE",
+                        help="label the windows in this IANA zone (e.g. Europe/Berlin) instead of the time column's own")
     parser.add_argument("--lineage", metavar="PATH_OR_URL",
                         help="OpenLineage JSON Lines file, folder or Marquez lineage URL, or a folder of Unity Catalog "
                              "system table exports (system.access.*_lineage, system.lakeflow.*)")
@@ -138,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
                 granularity=s["granularity"], alias=s["alias"], tracking_uri=s["tracking_uri"],
                 eval_filter=s["eval_filter"], lineage_dataset=args.lineage_dataset,
                 columns=[c.strip() for c in args.columns.split(",")] if args.columns else None,
-                time_format=args.time_format, baseline=args.baseline, date_from=s["date_from"],
+                time_format=args.time_format, time_zone=args.time_zone, baseline=args.baseline, date_from=s["date_from"],
                 metric_run=args.metric_run, predictions=s["predictions"], prediction_column=s["prediction_column"],
                 label_column=s["label_column"], predictions_time_column=args.predictions_time_column,
                 threshold=args.threshold, min_evaluations=args.min_evaluations,

@@ -14,6 +14,7 @@ from mlobs_notebook.correlate.drop import (
     MetricDrop,
     align_metric,
     metric_drop,
+    metric_granularity,
 )
 from mlobs_notebook.correlate.estimate import (
     ESTIMATE_SCHEMA,
@@ -50,5 +51,6 @@ __all__ = [
     "lead_time",
     "lead_windows",
     "metric_drop",
+    "metric_granularity",
     "persistent_onset",
 ]

@@ -11,6 +11,9 @@
   :mod:`~mlobs_notebook.correlate.onsets`. ``method="changepoint"`` instead takes the single
   mean-shift change point (the split maximising the between-segment sum of squares) when the
   later segment's mean is lower by more than the tolerance.
+- **Its own granularity** (:func:`metric_granularity`): a metric is evaluated about daily, so
+  the drop is found over windows of at most a day, never over weekly or monthly ones, where
+  14 reference windows would span months and a few windows would carry the verdict.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import polars as pl
 from mlobs_notebook.correlate.onsets import DEFAULT_PERSISTENCE, persistent_onset
 from mlobs_notebook.times import Granularity, aware
 
-__all__ = ["METRIC_SCHEMA", "REFERENCE_POINTS", "MetricDrop", "align_metric", "metric_drop"]
+__all__ = ["METRIC_SCHEMA", "REFERENCE_POINTS", "MetricDrop", "align_metric", "metric_drop", "metric_granularity"]
 
 # How many windows set the metric's reference level when no baseline value is given.
 REFERENCE_POINTS = 14
@@ -64,13 +67,22 @@ class MetricDrop:
         return self.onset is not None
 
 
+def metric_granularity(granularity: Granularity | str) -> Granularity:
+    """The windows a metric drop is found over: ``granularity``, or one day when it is longer
+    (``1w`` and ``1mo`` give ``1d``; ``6h`` stays ``6h``)."""
+    step = Granularity.parse(granularity)
+    day = Granularity(1, "d")
+    return step if step.nominal <= day.nominal else day
+
+
 def align_metric(points: pl.DataFrame, granularity: Granularity | str, zone: str = "UTC") -> pl.DataFrame:
     """Metric points ``(time, value[, run_id])`` -> one row per window with a value, in ``zone``.
 
     Columns as :data:`METRIC_SCHEMA` (``window_start`` in ``zone``): the last point of the window
     (latest ``time``; ties broken by ``step`` when the frame has one, e.g. a run's start time or a
     history's step, then by ``run_id``), and how many points fell in it. A frame that is
-    already per window (``window_start``, no ``time``) is re-windowed the same way.
+    already per window (``window_start``, no ``time``) is re-windowed the same way, its
+    ``points`` summed.
     """
     step = Granularity.parse(granularity)
     time = "time" if "time" in points.columns else "window_start"
@@ -89,7 +101,8 @@ def align_metric(points: pl.DataFrame, granularity: Granularity | str, zone: str
         frame.with_columns(local.alias("__t"))
         .sort(order, nulls_last=False)
         .group_by(pl.col("__t").dt.truncate(step.every).alias("window_start"), maintain_order=True)
-        .agg(pl.col("value").last(), pl.col("run_id").last(), pl.len().cast(pl.UInt32).alias("points"))
+        .agg(pl.col("value").last(), pl.col("run_id").last(),
+             (pl.col("points").sum() if "points" in frame.columns else pl.len()).cast(pl.UInt32).alias("points"))
         .sort("window_start")
         .select("window_start", pl.col("value").cast(pl.Float64), "run_id", "points")
     )

@@ -10,6 +10,7 @@ imported on first use). All equal scipy's results; the tests hold them to 1e-9.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
@@ -25,7 +26,7 @@ __all__ = [
 ]
 
 
-def sorted_quantiles(values: np.ndarray, quantiles: np.ndarray | list[float]) -> np.ndarray:
+def sorted_quantiles(values: np.ndarray, quantiles: np.ndarray | Sequence[float]) -> np.ndarray:
     """np.quantile's default (linear) method on already sorted values, without re-partitioning."""
     q = np.asarray(quantiles, dtype=np.float64)
     if len(values) == 0:
@@ -34,7 +35,7 @@ def sorted_quantiles(values: np.ndarray, quantiles: np.ndarray | list[float]) ->
     low = np.floor(position).astype(np.int64)
     high = np.minimum(low + 1, len(values) - 1)
     fraction = position - low
-    return values[low] + (values[high] - values[low]) * fraction
+    return np.asarray(values[low] + (values[high] - values[low]) * fraction)
 
 
 class SortedReference:
@@ -72,7 +73,10 @@ class _Comparison:
 
     n: Any
     m: Any
-    _statistics: tuple[Any, ...]
+
+    @cached_property
+    def _statistics(self) -> tuple[Any, ...]:
+        raise NotImplementedError
 
     def ks_statistic(self) -> Any:
         """sup |F_ref - F_cur| (NaN where a side is empty)."""
@@ -99,7 +103,7 @@ class SortedPair(_Comparison):
         return self.reference.std
 
     @cached_property
-    def _statistics(self) -> tuple[float, float]:
+    def _statistics(self) -> tuple[Any, ...]:
         from mlobs_notebook.drift.ecdf_kernels import pair_statistics
 
         ks, distance = pair_statistics(self.reference.values, self.current)
@@ -121,11 +125,12 @@ class WindowedPairs(SortedPair):
         self.windows = len(self.m)
 
     @cached_property
-    def _statistics(self) -> tuple[np.ndarray, np.ndarray]:
+    def _statistics(self) -> tuple[Any, ...]:
         from mlobs_notebook.drift.ecdf_kernels import windowed_statistics
 
         ref = self.reference
-        return windowed_statistics(ref.values, ref.coarse, ref.cumulative_integral, self.current, self.bounds)
+        found: tuple[Any, ...] = windowed_statistics(ref.values, ref.coarse, ref.cumulative_integral, self.current, self.bounds)
+        return found
 
 
 class ConsecutivePairs(_Comparison):
@@ -138,15 +143,16 @@ class ConsecutivePairs(_Comparison):
         self.n, self.m = sizes[:-1], sizes[1:]  # earlier and later window of each pair
 
     @cached_property
-    def _statistics(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _statistics(self) -> tuple[Any, ...]:
         from mlobs_notebook.drift.ecdf_kernels import consecutive_statistics
 
-        return consecutive_statistics(self.values, self.bounds)
+        found: tuple[Any, ...] = consecutive_statistics(self.values, self.bounds)
+        return found
 
     @property
     def reference_std(self) -> np.ndarray:
         """The earlier window's standard deviation (ddof 0), per pair."""
-        return self._statistics[2]
+        return np.asarray(self._statistics[2])
 
 
 class ComputedPairs(_Comparison):

@@ -225,18 +225,18 @@ class BaselineProfile:
 
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-PROFILE_SCHEMA = {
-    "column_name": pl.String,
-    "kind": pl.String,
-    "data_type": pl.String,
-    "count": pl.Int64,
-    "null_count": pl.Int64,
-    "non_finite_count": pl.Int64,
-    "mean": pl.Float64,
-    "std": pl.Float64,
-    "min": pl.Float64,
-    "max": pl.Float64,
-    **{f"p{round(q * 100):02d}": pl.Float64 for q in QUANTILES},
+PROFILE_SCHEMA: dict[str, pl.DataType] = {
+    "column_name": pl.String(),
+    "kind": pl.String(),
+    "data_type": pl.String(),
+    "count": pl.Int64(),
+    "null_count": pl.Int64(),
+    "non_finite_count": pl.Int64(),
+    "mean": pl.Float64(),
+    "std": pl.Float64(),
+    "min": pl.Float64(),
+    "max": pl.Float64(),
+    **{f"p{round(q * 100):02d}": pl.Float64() for q in QUANTILES},
 }
 
 

@@ -7,6 +7,7 @@ Windows are labelled in the time column's zone (see :mod:`mlobs_notebook.times`)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -65,16 +66,39 @@ def single_window(granularity: Granularity | None) -> Windows:
     return Windows(bounds, None)
 
 
+# The step of the candidate instants that find a DST zone's windows: every window lasts longer
+# than this (real zones shift their clocks by 30 or 60 minutes, and offsets are quarter hours).
+_PROBE = timedelta(minutes=15)
+
+
 def window_bounds(first: Any, last: Any, granularity: Granularity, zone: str) -> pl.DataFrame:
     """Every window from the one starting at ``first`` to the one starting at ``last`` (both
-    window starts, aware, or None for no data), with its end: ``window_start``, ``window_end``."""
+    window starts, aware, or None for no data), as ``window_start`` and ``window_end`` (the next
+    window's start), in ``Datetime("us", zone)``.
+
+    On a clock without DST the starts are a plain range. In a DST zone polars truncates on the
+    wall clock (a ``6h`` window starts at local 00, 06, 12, 18; a day at local midnight), so a
+    window lasts one hour more or less across a change, and stepping ``every`` from ``first``
+    drifts off those starts. There the starts are found by truncating instants ``_PROBE`` apart
+    from ``first`` to past the end of ``last``'s window (each window holds one), kept once each.
+    """
     dtype = pl.Datetime("us", zone)
     every = granularity.every
     if first is None:
         starts = pl.Series("window_start", [], dtype=dtype)
-    else:
+        return pl.DataFrame([starts]).with_columns(window_end=pl.col("window_start").dt.offset_by(every))
+    if fixed_offset(zone):
         starts = pl.datetime_range(first, last, every, eager=True, time_zone=zone).alias("window_start")
-    return pl.DataFrame([starts.cast(dtype)]).with_columns(window_end=pl.col("window_start").dt.offset_by(every))
+        return pl.DataFrame([starts.cast(dtype)]).with_columns(window_end=pl.col("window_start").dt.offset_by(every))
+    reach = granularity.fixed + timedelta(hours=2) if granularity.fixed else timedelta(days=31 * granularity.count + 1)
+    probes = pl.datetime_range(first, last + reach, _PROBE, eager=True, time_zone="UTC")
+    found = probes.dt.convert_time_zone(zone).dt.truncate(every).unique().sort()
+    return (
+        pl.DataFrame({"window_start": found})
+        .with_columns(window_end=pl.col("window_start").shift(-1))
+        .filter(pl.col("window_start") <= last)
+        .cast(dtype)
+    )
 
 
 def first_window_starts(first_us: int | None, last_us: int | None, granularity: Granularity, zone: str) -> tuple[Any, Any]:
@@ -148,7 +172,7 @@ def window_notes(windows: Windows, rows: np.ndarray, time_column: str | None, mi
     """What the reader of the table must know about its windows: dropped rows, empty and small ones."""
     notes = [windows.note] if windows.note else []
     if windows.null_time_rows:
-        notes.append(f"{windows.null_time_rows} row(s) with a null {time_column!r} were left out")
+        notes.append(f"{windows.null_time_rows} row(s) with a null or empty {time_column!r} were left out")
 
     def named(indices: np.ndarray) -> str:
         starts = windows.bounds["window_start"].gather(indices[:3]).to_list()

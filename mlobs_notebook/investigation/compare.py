@@ -47,7 +47,7 @@ class Compared:
 
 def compare(
     base: Any, cur: Any, features: Sequence[str], *, time_column: str, step: Granularity,
-    time_format: str | None, thresholds: Mapping[str, Any] | str | None, engine: str, spark: Any,
+    time_format: str | None, time_zone: str | None, thresholds: Mapping[str, Any] | str | None, engine: str, spark: Any,
     source: str, start: Any, end: Any, persistence: tuple[int, int], multivariate: bool, seasonality: bool,
     slicing_exprs: Sequence[str] | None, score_column: str | None, clock: Clock,
 ) -> Compared:
@@ -74,7 +74,7 @@ def compare(
     kept = [f for f in features if f in baseline_columns] + ([time_column] if timed else [])
     report = compute_drift(
         frames.select(base, kept), frames.select(current_data, [*features, time_column]), time_column=time_column,
-        granularity=step, thresholds=thresholds, time_format=time_format, engine=engine, spark=spark,
+        granularity=step, thresholds=thresholds, time_format=time_format, time_zone=time_zone, engine=engine, spark=spark,
         progress=clock.drift,
     )
     notes += [f"drift: {note}" for note in report.notes if note not in notes]
@@ -97,7 +97,7 @@ def compare(
     if seasonal:
         report = seasonal_drift(base_w.select(*[f for f in features if f in baseline_columns], time_column, "window_start"),
                                 cur_w.select(*features, time_column, "window_start"), time_column, step, report,
-                                thresholds=thresholds, time_format=time_format)
+                                thresholds=thresholds, time_format=time_format, time_zone=time_zone)
         notes.append(f"weekly seasonality in the training data ({', '.join(seasonal)}): each day is compared with "
                      "the baseline's rows of the same weekday")
     mv = joint = None

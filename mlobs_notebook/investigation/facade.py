@@ -21,6 +21,7 @@ from mlobs_notebook.correlate import (
     drift_series,
     lagged_correlation,
     metric_drop,
+    metric_granularity,
 )
 from mlobs_notebook.diagnose import (
     DEFAULT_LOOKBACK,
@@ -47,7 +48,7 @@ from mlobs_notebook.investigation.metric_inputs import MetricRequest, after_trai
 from mlobs_notebook.investigation.result import Investigation
 from mlobs_notebook.records import MetricSource, ModelVersionRecord
 from mlobs_notebook.sources.evaluations import DEFAULT_EVAL_FILTER
-from mlobs_notebook.times import Granularity
+from mlobs_notebook.times import Granularity, zone_info
 
 __all__ = ["investigate"]
 
@@ -74,6 +75,7 @@ def investigate(
     max_lag: int = 7,
     thresholds: Mapping[str, Any] | str | None = None,
     time_format: str | None = None,
+    time_zone: str | None = None,
     progress: Progress | None = None,
     lookback_days: int | None = None,
     multivariate: bool = True,
@@ -113,7 +115,9 @@ def investigate(
     and lead times are counted in it. ``lookback``: how long before a drift onset an upstream
     change still explains it (``lookback_days`` is its older spelling). ``thresholds``: as for
     :func:`~mlobs_notebook.drift.compute_drift`, ``"learned"`` included (learned from the training
-    data's own windows, which then need the time column).
+    data's own windows, which then need the time column). ``time_zone``: an IANA zone to label
+    the windows in (``Europe/Berlin``: days start at local midnight) instead of the time column's
+    own, as :func:`~mlobs_notebook.drift.compute_drift` takes it; instants are unchanged.
 
     The metric series (:mod:`~mlobs_notebook.investigation.metric_inputs`): a predictions log
     (``predictions``, ``prediction_column``, ``label_column``, dated by ``predictions_time_column``
@@ -180,6 +184,8 @@ def investigate(
 
     step_of = Granularity.parse(granularity)
     engine, spark = choose_engine_and_session(engine, spark, current)
+    if time_zone is not None:
+        zone_info(time_zone)  # a bad name fails before any store is read
     if lookback_days is not None:
         lookback = timedelta(days=lookback_days)
     delay = timedelta(days=label_delay) if isinstance(label_delay, int | float) else label_delay
@@ -220,6 +226,8 @@ def investigate(
         zone = report.zone
         notes += [*found.notes, "drift read from a monitor table: joint drift, slices, seasonality and estimated "
                   "performance need the data and were not computed"]
+        if time_zone is not None:
+            notes.append(f"time_zone {time_zone!r} was not applied: a monitor table's windows are kept as it holds them")
     else:
         base = resolve_baseline(record, recorded, why_none, baseline, engine=engine, spark=spark)
         baseline_columns = column_names(base.frame)
@@ -234,7 +242,7 @@ def investigate(
             base.frame, cur.frame, time_column, columns, model_inputs(record), not_features
         )
         compared = compare(base.frame, cur.frame, features, time_column=time_column, step=step_of, time_format=time_format,
-                        thresholds=thresholds, engine=engine, spark=spark, source=cur.source, start=start, end=end,
+                        time_zone=time_zone, thresholds=thresholds, engine=engine, spark=spark, source=cur.source, start=start, end=end,
                         persistence=persistence, multivariate=multivariate, seasonality=seasonality,
                         slicing_exprs=slicing_exprs, score_column=score_column, clock=clock)
         notes += [*cur.notes, *feature_notes, *compared.notes]
@@ -245,13 +253,22 @@ def investigate(
     series, source = resolve_metric(record, request, time_column=time_column, granularity=step_of, zone=zone,
                                     time_format=time_format, current_columns=current_columns)
     series, source = after_training(series, source, trained_until, step_of)
+    # the drop is found over the metric's own windows (at most a day): weekly or monthly windows
+    # would set the reference over months and judge a drop on a few points
+    metric_step, own = metric_granularity(step_of), series
+    if metric_step != step_of:
+        own, _ = resolve_metric(record, request, time_column=time_column, granularity=metric_step, zone=zone,
+                                time_format=time_format, current_columns=current_columns)
+        own, _ = after_training(own, source, trained_until, metric_step)
+        notes.append(f"the {source.metric} drop was looked for over windows of {metric_step} (the metric's own), "
+                     f"the drift over windows of {step_of}")
     better = source.higher_is_better if higher_is_better is None else higher_is_better
     minimum = min_evaluations if min_evaluations is not None else minimum_evaluations(
         persistence, baseline_value is not None)
-    thin = thin_evidence(series, source, trained_until=trained_until, granularity=step_of, minimum=minimum)
+    thin = thin_evidence(own, source, trained_until=trained_until, granularity=metric_step, minimum=minimum)
     drifts = drift_series(report)
     onsets = tuple(drift_onsets(drifts, persistence))
-    drop = metric_drop(series, source.metric, baseline_value=baseline_value, persistence=persistence,
+    drop = metric_drop(own, source.metric, baseline_value=baseline_value, persistence=persistence,
                        higher_is_better=better)
     est = signals.Estimate()
     if score_column and cur_w is not None and base_w is not None:

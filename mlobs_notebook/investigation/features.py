@@ -44,7 +44,9 @@ def choose_features(
                 f"column(s) {', '.join(missing)} are in neither the training data nor the current data; "
                 f"known columns: {', '.join(sorted(set(base_cols) | set(cur_cols)))}"
             )
-        return tuple(columns), notes
+        if time_column in columns:
+            notes.append(f"the time column {time_column!r} windows the data; it is not compared as a feature")
+        return tuple(dict.fromkeys(c for c in columns if c != time_column)), notes
     if model_inputs:
         chosen = [c for c in model_inputs if c in base_cols or c in cur_cols]
         notes.append(f"features taken from the model's signature ({len(chosen)} inputs)")

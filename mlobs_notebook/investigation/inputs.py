@@ -234,11 +234,11 @@ def resolve_current(
     if current is not None:
         if isinstance(current, str | Path | SourceRef):
             name = current.uri if isinstance(current, SourceRef) else str(current)
-            return CurrentInput(load_current(current, time_column, start=start, end=end), name, tuple(notes))
+            return CurrentInput(load_current(current, time_column, start=start, end=end, time_format=time_format), name, tuple(notes))
         return CurrentInput(lazy_frame(current, "current"), f"<{type(current).__name__}>", tuple(notes))
     assert table is not None
     try:
-        frame = load_current(table, time_column, start=start, end=end)
+        frame = load_current(table, time_column, start=start, end=end, time_format=time_format)
     except SourceUnreadable as exc:
         raise SourceUnreadable(
             f"{exc}. The current data defaults to the training table as it is now; pass it with --current (current=)"

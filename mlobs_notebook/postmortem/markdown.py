@@ -24,8 +24,9 @@ __all__ = ["md_escape", "to_markdown"]
 
 
 def md_escape(text: Any) -> str:
-    """Text safe in Markdown: raw HTML escaped, and the table and emphasis characters."""
-    return html.escape("" if text is None else str(text)).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+    """Text safe in Markdown: raw HTML escaped (``<``, ``>``, ``&``; quotes stay, as Markdown
+    text holds no attribute), and the table and emphasis characters."""
+    return html.escape("" if text is None else str(text), quote=False).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
 
 
 def _fmt(v: object, digits: int = 3) -> str:

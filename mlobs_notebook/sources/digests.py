@@ -64,7 +64,8 @@ def check_frame(record: DatasetRecord, frame: pl.LazyFrame | pl.DataFrame, read_
             f"({df.height:,} rows now{_recorded_rows(record)})",
             checks=checks,
         )
-    coverage, partial = _coverage(kind, df)
+    coverage, unchecked = _coverage(kind, df)
+    partial = bool(unchecked)
     agreed = _agreed(checks)
     if partial and read_from is None and record.source.pinned and record.source.kind in (ICEBERG, "delta"):
         # an Iceberg snapshot or a Delta version is immutable: the recorded id pins every row,
@@ -79,8 +80,8 @@ def check_frame(record: DatasetRecord, frame: pl.LazyFrame | pl.DataFrame, read_
     if partial:
         return SnapshotCheck(
             "partial", record.digest, record.digest,
-            f"the recorded digest {record.digest} matches {uri}, but it covers {coverage} only: "
-            f"the rest of the data cannot be checked against the record.{agreed}",
+            f"the recorded digest {record.digest} matches {uri} over {coverage}; {' and '.join(unchecked)} "
+            f"cannot be checked against the record.{agreed}",
             coverage=coverage, checks=checks,
         )
     return SnapshotCheck(
@@ -110,10 +111,10 @@ def _recorded_checks(record: DatasetRecord, df: pl.DataFrame) -> dict[str, bool]
     return checks
 
 
-def _coverage(kind: str, df: pl.DataFrame) -> tuple[str, bool]:
-    """What the matching digest hashed, and whether that is only part of the data."""
+def _coverage(kind: str, df: pl.DataFrame) -> tuple[str, list[str]]:
+    """What the matching digest hashed, and the parts of the data it left out (none: all of it)."""
     if kind == "polars":
-        return f"all {df.height:,} rows and {df.width} columns, MLflow's polars digest", False
+        return f"all {df.height:,} rows and {df.width} columns, MLflow's polars digest", []
     # pandas: the first 10,000 rows of the string and numeric columns, plus the row count and
     # the column names (mlflow.data.digest_utils.compute_pandas_digest)
     hashed = [c for c, t in df.schema.items() if t.is_numeric() or t == pl.String]
@@ -124,7 +125,9 @@ def _coverage(kind: str, df: pl.DataFrame) -> tuple[str, bool]:
         f"the string and numeric columns ({len(hashed)} of {df.width}; not {', '.join(skipped)})"
         if skipped else f"all {df.width} columns"
     )
-    return " and ".join(parts) + ", MLflow's pandas digest", rows < df.height or bool(skipped)
+    unchecked = [f"the rows after the first {rows:,}"] if rows < df.height else []
+    unchecked += [f"the column{'s' if len(skipped) > 1 else ''} {', '.join(skipped)}"] if skipped else []
+    return " and ".join(parts) + ", MLflow's pandas digest", unchecked
 
 
 def _digests(df: pl.DataFrame) -> dict[str, str]:

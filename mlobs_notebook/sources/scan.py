@@ -1,8 +1,9 @@
 """Read the data a :class:`~mlobs_notebook.records.SourceRef` names, lazily, as a polars LazyFrame.
 
 Supported: parquet or CSV files and folders (local, ``file://``, ``s3://``, ``gs://``, ``az://``,
-``http(s)://``), Iceberg tables at a snapshot (a catalog's table, or a table folder read through
-its metadata; ``sources/iceberg.py``), Delta tables at a version (``sources/delta.py``). A folder
+``http(s)://``; a CSV's times stay text, for :func:`mlobs_notebook.times.read_time_column`),
+Iceberg tables at a snapshot (a catalog's table, or a table folder read through its metadata;
+``sources/iceberg.py``), Delta tables at a version (``sources/delta.py``). A folder
 is looked into first: one holding ``_delta_log/`` is a Delta table and one holding
 ``metadata/*.metadata.json`` an Iceberg table, never a pile of parquet files (their files hold
 every version's rows). A table without a pinned snapshot or version is read as of ``ref.as_of``
@@ -188,9 +189,12 @@ def _scan_http(ref: SourceRef) -> pl.LazyFrame:
 
 
 def _scan_format(uri: str, fmt: str, files: list[Any], remote: bool = False) -> pl.LazyFrame:
+    """Parquet as written; CSV with numbers inferred but times left as text: polars'
+    ``try_parse_dates`` guesses day-first or month-first, the time model never does (ISO 8601
+    only, any other text with ``time_format=``)."""
     sources = [_polars_uri(f) for f in files] if remote else files
     try:
-        frame = pl.scan_parquet(sources) if fmt == "parquet" else pl.scan_csv(sources, try_parse_dates=True)
+        frame = pl.scan_parquet(sources) if fmt == "parquet" else pl.scan_csv(sources, infer_schema=True)
         frame.collect_schema()  # fail here, naming the URI, rather than at collect time
     except Exception as exc:
         if remote:

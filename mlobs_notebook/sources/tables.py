@@ -37,6 +37,7 @@ from mlobs_notebook.sources.digests import check_frame, should_check
 from mlobs_notebook.sources.iceberg_uri import safe_catalog_properties
 from mlobs_notebook.sources.refs import source_from_uri
 from mlobs_notebook.sources.scan import scan
+from mlobs_notebook.times import read_time_column, to_utc
 
 __all__ = ["load_current", "load_snapshot"]
 
@@ -75,11 +76,14 @@ def load_current(
     end: date | datetime | str | None = None,
     *,
     catalog_properties: Mapping[str, Any] | None = None,
+    time_format: str | None = None,
 ) -> pl.LazyFrame:
     """The current data (latest snapshot or version) of a table, filtered lazily to a time range.
 
     ``start`` is inclusive and ``end`` exclusive; both are compared in the column's own type
-    (dates for a Date column, datetimes in the column's time zone for a Datetime column).
+    (dates for a Date column, datetimes in the column's time zone for a Datetime column). A text
+    column (a CSV's) is read as instants by :func:`~mlobs_notebook.times.read_time_column`
+    (ISO 8601, or ``time_format``) and compared with the bounds in UTC; it stays text.
     """
     ref = _as_ref(uri, catalog_properties).at_latest()
     frame = scan(ref)
@@ -96,6 +100,13 @@ def load_current(
         )
     dtype = schema[time_column]
     column = pl.col(time_column)
+    if not dtype.is_temporal():
+        instants = read_time_column(frame, time_column, time_format=time_format).expr
+        if start is not None:
+            frame = frame.filter(instants >= to_utc(start, "start"))
+        if end is not None:
+            frame = frame.filter(instants < to_utc(end, "end"))
+        return frame
     if start is not None:
         frame = frame.filter(column >= _bound(start, dtype))
     if end is not None:

@@ -15,9 +15,11 @@ The rules every other module follows:
   at the edge (the API call or the CLI) and travels as that value.
 - **Text is never guessed.** ISO 8601 and RFC 3339 are recognised (``ISO_FORMS``: ``T`` or a
   space, optional seconds and fractions, ``Z`` or an offset ``+hh``, ``+hhmm``, ``+hh:mm``, the
-  basic form too; a column mixing times with and without an offset is an error); any other text needs a format from the user
+  basic form too; a column mixing times with and without an offset is an error; a date alone
+  is midnight at the column's one offset, else UTC); any other text needs a format from the user
   (``time_format=``, ``--time-format``) and otherwise stops with an error that lists the formats
-  tried. Text that a format leaves unparsed is an error naming the first value, never a null.
+  tried. Text that a format leaves unparsed is an error naming the first value, never a null;
+  empty text is a missing time. Offsets are read from every row, not a sample.
 """
 
 from mlobs_notebook.times.columns import ISO_FORMS, TimeColumn, read_time_column
@@ -30,6 +32,7 @@ from mlobs_notebook.times.instants import (
     range_bound,
     to_utc,
     utc_or_none,
+    zone_info,
 )
 
 __all__ = [
@@ -44,4 +47,5 @@ __all__ = [
     "read_time_column",
     "to_utc",
     "utc_or_none",
+    "zone_info",
 ]

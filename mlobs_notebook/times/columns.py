@@ -1,15 +1,15 @@
 """A frame's time column read as aware instants in the data's zone: decided once from its dtype
-and, for text, a sample of its values (see the package docstring for the rules)."""
+and, for text, the offsets of all its values (see the package docstring for the rules)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal
 
 import polars as pl
 
 from mlobs_notebook.errors import InputError, UnknownColumn
+from mlobs_notebook.times.instants import zone_info
 
 __all__ = ["ISO_FORMS", "TimeColumn", "read_time_column"]
 
@@ -32,9 +32,13 @@ _ISO = (
     r"\s*(Z|[+-]\d{2}(?::?\d{2})?)?$"
 )
 _CANONICAL = "%Y-%m-%dT%H:%M:%S%.f%:z"
-_EPOCH: dict[str, Literal["s", "ms", "us"]] = {"epoch_s": "s", "epoch_ms": "ms", "epoch_us": "us"}
-_ISO_TEXT = re.compile(_ISO)
-_SAMPLE_ROWS = 2_000
+_EPOCH: dict[str, Literal["s", "ms", "us", "ns"]] = {
+    "epoch_s": "s", "epoch_ms": "ms", "epoch_us": "us", "epoch_ns": "ns"}
+_PER_SECOND = {"epoch_s": 1, "epoch_ms": 10**3, "epoch_us": 10**6, "epoch_ns": 10**9}
+# Epoch times outside these years are read in the wrong unit (seconds as milliseconds land in
+# January 1970), not data: 1980-01-01 and 2200-01-01 UTC in seconds.
+_PLAUSIBLE = (315_532_800, 7_258_118_400)
+_TAIL_OFFSET = r"(Z|[+-]\d{2}(?::?\d{2})?)$"
 
 
 @dataclass(frozen=True)
@@ -54,17 +58,18 @@ class TimeColumn:
     note: str | None = None
 
     def unparsed(self) -> pl.Expr:
-        """Rows whose time is text but read as null: must be 0, else :meth:`check_unparsed` raises."""
+        """Rows whose time is text but read as null: must be 0, else :meth:`check_unparsed` raises.
+        Empty text is a missing time (null), not unparsed text."""
         if self.text_format is None:
             return pl.lit(0, dtype=pl.UInt32)
-        return (pl.col(self.name).is_not_null() & self.expr.is_null()).sum()
+        return (_text(self.name).is_not_null() & self.expr.is_null()).sum()
 
     def check_unparsed(self, count: int, frame: pl.LazyFrame | pl.DataFrame) -> None:
         if not count:
             return
         raw = pl.col(self.name)
         example = (
-            frame.lazy().filter(raw.is_not_null() & self.expr.is_null()).select(raw).head(3).collect()
+            frame.lazy().filter(_text(self.name).is_not_null() & self.expr.is_null()).select(raw).head(3).collect()
         )
         shown = ", ".join(repr(v) for v in example[self.name].to_list())
         what = "are not ISO 8601 times" if self.text_format == "ISO 8601" else f"do not match the format {self.text_format!r}"
@@ -81,26 +86,28 @@ def read_time_column(
     time_format: str | None = None,
     time_zone: str | None = None,
 ) -> TimeColumn:
-    """How to read ``column`` as aware instants, decided once from its dtype (and, for text, a
-    sample of its values). See the module docstring for the rules.
+    """How to read ``column`` as aware instants, decided once from its dtype (and, for text, the
+    UTC offsets found in the whole column). See the package docstring for the rules.
 
     ``time_format``: a strftime format for text (``"%m/%d/%Y %H:%M"``), or ``epoch_s``,
-    ``epoch_ms``, ``epoch_us`` for integer seconds, milliseconds, microseconds since 1970 (UTC).
+    ``epoch_ms``, ``epoch_us``, ``epoch_ns`` for integer seconds, milliseconds, microseconds,
+    nanoseconds since 1970 (UTC); epoch times must fall in 1980-2200, else the unit is wrong and
+    :class:`InputError` names the one that fits.
     ``time_zone``: an IANA zone to window in, instead of the data's own (instants are unchanged).
+    ``time_format`` is ignored for a column that already holds datetimes or dates. Empty text is
+    a missing time (null). ISO text with date-only values and times with one offset reads the
+    dates as midnight at that offset.
     Raises :class:`InputError` naming the column for any type or text it cannot read.
     """
+    if time_zone is not None:
+        zone_info(time_zone)
     schema = frame.collect_schema()
     if column not in schema:
         raise UnknownColumn(f"time column {column!r} is not in the data. Columns: {', '.join(schema)}")
     dtype = schema[column]
     raw = pl.col(column)
     text_format, note = None, None
-    if time_format in _EPOCH:
-        if not dtype.is_integer():
-            raise InputError(f"time column {column!r} is {dtype}; time_format={time_format!r} needs integers")
-        expr = pl.from_epoch(raw, time_unit=_EPOCH[time_format]).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-        zone = "UTC"
-    elif isinstance(dtype, pl.Datetime):
+    if isinstance(dtype, pl.Datetime):  # already times: a time_format has nothing to read
         zone = dtype.time_zone or "UTC"
         expr = raw.cast(pl.Datetime("us", dtype.time_zone))
         if dtype.time_zone is None:
@@ -108,26 +115,31 @@ def read_time_column(
     elif dtype == pl.Date:
         zone = "UTC"
         expr = raw.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    elif time_format in _EPOCH:
+        if not dtype.is_integer():
+            raise InputError(f"time column {column!r} is {dtype}; time_format={time_format!r} needs integers")
+        _check_epoch(frame, column, time_format)
+        expr = pl.from_epoch(raw, time_unit=_EPOCH[time_format]).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        zone = "UTC"
     elif dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
-        text = raw.cast(pl.String).str.strip_chars()
+        text = _text(column)
         if time_format is not None:
             text_format = time_format
             parsed = text.str.strptime(pl.Datetime("us"), time_format, strict=False)
             aware_text = "%z" in time_format or "%:z" in time_format or time_format.endswith("Z")
             if time_format.endswith("Z") or not aware_text:
                 parsed = parsed.dt.replace_time_zone("UTC")
-            found = {_offset(v) for v in _text_sample(frame, column)} if aware_text else set()
-            offsets = sorted(o for o in found if o is not None)
+            offsets = _format_offsets(frame, column) if aware_text else []
         else:
             text_format = "ISO 8601"
-            offsets = _iso_offsets(column, _text_sample(frame, column))
-            parsed = _iso_instants(text)
+            offsets = _iso_offsets(frame, column)
+            parsed = _iso_instants(text, offsets[0] if len(offsets) == 1 else "+00:00")
         zone, note = _text_zone(column, offsets)
         expr = parsed
     elif dtype.is_integer() or dtype.is_float():
         raise InputError(
             f"time column {column!r} is {dtype}: numbers are not read as times without a unit. "
-            "Pass time_format='epoch_s', 'epoch_ms' or 'epoch_us' (--time-format) for epoch times"
+            "Pass time_format='epoch_s', 'epoch_ms', 'epoch_us' or 'epoch_ns' (--time-format) for epoch times"
         )
     else:
         raise InputError(
@@ -135,32 +147,41 @@ def read_time_column(
             "or another format given with time_format=)"
         )
     if time_zone is not None:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(time_zone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise InputError(
-                f"time_zone {time_zone!r} is not an IANA time zone; use a name like 'Europe/Berlin' or 'UTC'"
-            ) from exc
-        zone = time_zone
+        zone, note = time_zone, None  # the note would say to pass the zone just given
     expr = expr.dt.convert_time_zone(zone)
     return TimeColumn(column, expr.alias(column), zone, text_format, note)
 
 
-def _text_sample(frame: pl.LazyFrame | pl.DataFrame, column: str) -> list[str]:
-    raw = pl.col(column)
-    sample = (
-        frame.lazy().select(raw.cast(pl.String).str.strip_chars()).filter(raw.is_not_null())
-        .head(_SAMPLE_ROWS).collect()
+def _check_epoch(frame: pl.LazyFrame | pl.DataFrame, column: str, time_format: str) -> None:
+    """An error naming the column and the unit that fits when epoch numbers read in
+    ``time_format``'s unit fall outside 1980-2200 (Python integers: no overflow)."""
+    low, high = frame.lazy().select(pl.col(column).min().alias("low"), pl.col(column).max().alias("high")).collect().row(0)
+    if low is None:
+        return
+    per = _PER_SECOND[time_format]
+    if _PLAUSIBLE[0] <= low // per and high // per < _PLAUSIBLE[1]:
+        return
+    fits = [f for f, p in _PER_SECOND.items() if _PLAUSIBLE[0] <= low // p and high // p < _PLAUSIBLE[1]]
+    hint = f"they look like {fits[0]}: pass time_format={fits[0]!r}" if fits else (
+        "no epoch unit puts them all there: check the column")
+    raise InputError(
+        f"time column {column!r} read with time_format={time_format!r} holds {low:,} to {high:,}, which are "
+        f"not times between 1980 and 2200 in {time_format.removeprefix('epoch_')}; {hint} (--time-format)"
     )
-    return [v for v in sample[column].to_list() if v]
 
 
-def _iso_instants(text: pl.Expr) -> pl.Expr:
-    """ISO 8601 text (any of ``ISO_FORMS``) as aware UTC instants; null where it is not ISO."""
+def _text(column: str) -> pl.Expr:
+    """A text time column stripped, with empty text as null (a missing time)."""
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    return pl.when(text.str.len_chars() > 0).then(text)
+
+
+def _iso_instants(text: pl.Expr, date_offset: str) -> pl.Expr:
+    """ISO 8601 text (any of ``ISO_FORMS``) as aware UTC instants; null where it is not ISO.
+    A time without an offset is UTC; a date alone is midnight at ``date_offset``."""
     parts = text.str.to_uppercase().str.extract_groups(_ISO)
     offset = parts.struct.field("8")
+    offset = pl.when(offset.is_null() & parts.struct.field("4").is_null()).then(pl.lit(date_offset)).otherwise(offset)
     canonical = pl.concat_str(
         parts.struct.field("1"), pl.lit("-"), parts.struct.field("2"), pl.lit("-"), parts.struct.field("3"),
         pl.lit("T"), parts.struct.field("4").fill_null("00"), pl.lit(":"), parts.struct.field("5").fill_null("00"),
@@ -174,24 +195,45 @@ def _iso_instants(text: pl.Expr) -> pl.Expr:
     return canonical.str.strptime(pl.Datetime("us"), _CANONICAL, strict=False)
 
 
-def _iso_offsets(column: str, sample: list[str]) -> list[str]:
-    """The distinct UTC offsets of a sample of ISO text (empty when it has none), or an error
-    when the sample is not ISO 8601 or mixes times with and without an offset."""
-    bad = [v for v in sample if not _ISO_TEXT.match(v.upper())]
-    if bad:
-        shown = ", ".join(repr(v) for v in bad)
+def _iso_offsets(frame: pl.LazyFrame | pl.DataFrame, column: str) -> list[str]:
+    """The distinct UTC offsets of a column of ISO text, over every row (empty when it has none),
+    or an error when it holds text that is not ISO 8601, or mixes times with and without an
+    offset, or dates alone with several offsets (their midnight is then unknown)."""
+    text = _text(column)
+    upper = text.str.to_uppercase()
+    parts = upper.str.extract_groups(_ISO)
+    lazy = frame.lazy()
+    bad, found = pl.collect_all([
+        lazy.filter(text.is_not_null() & ~upper.str.contains(_ISO)).select(text).head(3),
+        lazy.filter(text.is_not_null())
+        .select(parts.struct.field("4").is_not_null().alias("timed"), parts.struct.field("8").alias("offset")).unique(),
+    ])  # fmt: skip
+    if bad.height:
+        shown = ", ".join(repr(v) for v in bad[column].to_list())
         raise InputError(
             f"time column {column!r} holds text that is not ISO 8601 (e.g. {shown[:120]}), and day-first "
             f"or month-first text cannot be told apart safely. Tried ISO 8601: {', '.join(ISO_FORMS)}. Pass "
             "the format with time_format= (--time-format), e.g. '%m/%d/%Y %H:%M' or '%d-%m-%Y'"
         )
-    offsets = {_offset(v) for v in sample}
-    if None in offsets and len(offsets) > 1:
+    pairs = [(timed, _normal_offset(offset)) for timed, offset in found.iter_rows()]
+    offsets = sorted({o for _, o in pairs if o is not None})
+    if offsets and any(timed and o is None for timed, o in pairs):
         raise InputError(
             f"time column {column!r} mixes times with a UTC offset and times without one; the latter "
             "cannot be placed in time. Give every value an offset, or pass time_format="
         )
-    return sorted(o for o in offsets if o is not None)
+    if len(offsets) > 1 and any(not timed and o is None for timed, o in pairs):
+        raise InputError(
+            f"time column {column!r} holds dates without a time beside times at several UTC offsets "
+            f"({', '.join(offsets)}); the dates' midnight cannot be placed. Give them a time and an offset"
+        )
+    return offsets
+
+
+def _format_offsets(frame: pl.LazyFrame | pl.DataFrame, column: str) -> list[str]:
+    """The distinct trailing UTC offsets of text read with a format of the user's, over every row."""
+    found = frame.lazy().select(_text(column).str.to_uppercase().str.extract(_TAIL_OFFSET, 1).unique()).collect()
+    return sorted({o for o in map(_normal_offset, found[column].to_list()) if o is not None})
 
 
 def _text_zone(column: str, offsets: list[str]) -> tuple[str, str | None]:
@@ -221,14 +263,8 @@ def _offset_zone(offset: str) -> str:
     return f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
 
 
-def _offset(value: str) -> str | None:
-    """A text time's UTC offset as ``+hh:mm`` (``Z`` is ``+00:00``), or None without one."""
-    match = _ISO_TEXT.match(value.strip().upper())
-    if match is not None:
-        offset = match.group(8)
-    else:  # text read with a format of the user's: its trailing offset, if any
-        tail = re.search(r"(Z|[+-]\d{2}(?::?\d{2})?)$", value.strip().upper())
-        offset = tail.group(1) if tail else None
+def _normal_offset(offset: str | None) -> str | None:
+    """A UTC offset as ``+hh:mm`` (``Z`` is ``+00:00``), or None without one."""
     if offset is None:
         return None
     if offset == "Z":

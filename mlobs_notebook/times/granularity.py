@@ -21,6 +21,10 @@ _UNITS: dict[str, Unit] = {
 _FIXED: dict[str, timedelta] = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 _WORDS: dict[str, str] = {"h": "hour", "d": "day", "w": "week", "mo": "month"}
 _GRANULARITY = re.compile(r"^\s*([1-9][0-9]*)\s*([a-z]+)\s*$")
+# The longest window accepted, in hours: ten years. Longer ones are typos ("100000w"), and polars
+# panics on the window starts they give.
+_MAX_HOURS = 10 * 366 * 24
+_HOURS: dict[str, int] = {"h": 1, "d": 24, "w": 7 * 24, "mo": 31 * 24}
 
 
 @dataclass(frozen=True, order=True)
@@ -47,7 +51,13 @@ class Granularity:
                 f"granularity {value!r} is not valid; use a count and a unit: h (hours), d (days), "
                 "w (weeks) or mo (calendar months), e.g. '1h', '6h', '1d', '1w', '1mo'"
             )
-        return cls(int(match.group(1)), unit)
+        count = int(match.group(1))
+        if count * _HOURS[unit] > _MAX_HOURS:
+            raise InputError(
+                f"granularity {value!r} is longer than ten years; a window is an hour to a few months, "
+                "e.g. '1h', '1d', '1w', '1mo'"
+            )
+        return cls(count, unit)
 
     def __str__(self) -> str:
         return f"{self.count}{self.unit}"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mlobs_notebook.errors import InputError
 from mlobs_notebook.times.granularity import Granularity
 
-__all__ = ["aware", "from_epoch_ms", "human", "in_zone", "range_bound", "to_utc", "utc_or_none"]
+__all__ = ["aware", "from_epoch_ms", "human", "in_zone", "range_bound", "to_utc", "utc_or_none", "zone_info"]
 
 
 def to_utc(value: datetime | date | str | int | float | Any, what: str = "time") -> datetime:
@@ -82,14 +83,22 @@ def human(moment: datetime | date | None, granularity: Granularity | None = None
     return f"{moment:%Y-%m-%d %H:%M} {zone}"
 
 
+def zone_info(zone: str) -> ZoneInfo:
+    """The IANA zone named ``zone``; :class:`InputError` naming it when there is none."""
+    try:
+        return ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise InputError(
+            f"time zone {zone!r} is not an IANA time zone; use a name like 'Europe/Berlin' or 'UTC' (time_zone=, --time-zone)"
+        ) from exc
+
+
 def in_zone(value: datetime | date | str, zone: str, what: str = "window") -> datetime:
     """A moment as an aware datetime in ``zone``: an aware value is converted; a naive datetime
     or ISO text without an offset is a wall-clock time in ``zone``; a date is its midnight there.
     This is how a window a person names (``"2024-03-31"``) is found among windows labelled in the
     data's zone."""
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(zone)
+    tz = zone_info(zone)
     if isinstance(value, str):
         text = value.strip()
         try:

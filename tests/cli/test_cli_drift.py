@@ -197,3 +197,23 @@ def test_id_columns_are_left_out_by_the_rule_investigate_uses(tmp_path: Path, ca
     assert main(["drift", "--baseline", str(baseline), "--current", str(current), "--columns", "user_id,amount"]) == 0
     named = {r["column_name"] for r in json.loads(capsys.readouterr().out)["rows"]}
     assert named == {"user_id", "amount"}
+
+
+def test_a_csv_with_day_first_times_is_never_guessed_and_honours_the_time_format(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pandas as pd
+
+    # every day is <= 12, so "05/01/2024" reads both ways: only the format can say which
+    times = [dt.datetime(2024, 1, 3) + dt.timedelta(hours=7 * i) for i in range(30)]
+    text = [t.strftime("%d/%m/%Y %H:%M") for t in times]
+    current, baseline = tmp_path / "current.csv", tmp_path / "baseline.csv"
+    pl.DataFrame({"ts": text, "x": np.arange(30, dtype=float)}).write_csv(current)
+    pl.DataFrame({"x": np.arange(50, dtype=float)}).write_csv(baseline)
+    args = ["drift", "--baseline", str(baseline), "--current", str(current), "--time-column", "ts", "--granularity", "1d"]
+    assert main(args) == 2
+    assert "time_format" in capsys.readouterr().err
+    assert main([*args, "--time-format", "%d/%m/%Y %H:%M"]) == 0
+    rows = [r for r in json.loads(capsys.readouterr().out)["rows"] if r["drift_type"] == "BASELINE"]
+    days = pd.to_datetime(pd.Series(text), format="%d/%m/%Y %H:%M").dt.floor("D").value_counts().sort_index()
+    assert [(r["window_start"][:10], r["count"]) for r in rows] == [
+        (d.strftime("%Y-%m-%d"), int(n)) for d, n in days.items()]

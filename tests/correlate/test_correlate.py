@@ -178,3 +178,16 @@ def test_lagged_correlation_is_null_for_too_few_or_constant_points():
     table = lagged_correlation(_series([1.0, 2.0, 3.0]), _series([1.0, 1.0, 1.0]), "1d", max_lag=1, min_points=2)
     assert table["pearson"].null_count() == 3
     assert table.filter(pl.col("lag") == 0)["points"].item() == 3
+
+
+def test_the_metric_drop_granularity_is_at_most_a_day_and_rewindowing_keeps_the_points():
+    from mlobs_notebook.correlate import align_metric, metric_granularity
+
+    assert [str(metric_granularity(g)) for g in ("1h", "6h", "24h", "1d", "1w", "2w", "1mo")] == [
+        "1h", "6h", "24h", "1d", "1d", "1d", "1d"]
+    days = [datetime(2026, 3, 2) + timedelta(days=i) for i in range(14)]  # two Monday-started weeks
+    points = pl.DataFrame({"time": [d + timedelta(hours=h) for d in days for h in (1, 2)],
+                           "value": [float(i) for i in range(28)]})
+    daily = align_metric(points, "1d")
+    weekly = align_metric(daily, "1w")
+    assert weekly["points"].to_list() == [14, 14] and weekly["value"].to_list() == [13.0, 27.0]

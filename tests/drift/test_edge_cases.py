@@ -210,7 +210,7 @@ def test_empty_current_data_is_said_in_the_status_and_a_note(baseline: pl.DataFr
     nulls = baseline.head(5).with_columns(pl.lit(None, dtype=pl.Datetime("us")).alias("ts"))
     report = compute_drift(baseline, nulls, time_column="ts", granularity="1d")
     assert set(report.table["status"]) == {"empty"}
-    assert any("5 row(s) with a null 'ts'" in note for note in report.notes)
+    assert any("5 row(s) with a null or empty 'ts'" in note for note in report.notes)
 
 
 def test_rows_out_of_time_order_give_the_same_report(baseline: pl.DataFrame, current: pl.DataFrame) -> None:

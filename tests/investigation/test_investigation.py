@@ -132,7 +132,10 @@ def test_html_report_is_self_contained_and_escapes_user_strings(demo_investigati
     # outside code fences every user string is escaped; inside one (the SQL diff) the fence is
     # the escaping, and renderers show it as text
     prose = re.sub(r"```.*?```", "", markdown, flags=re.S)
-    assert evil not in prose and "&lt;script&gt;" in prose
+    assert evil not in prose and "&lt;script&gt;alert('x')&lt;/script&gt;" in prose
+    # Markdown is not HTML: quotes stay quotes, no entity a reader would see as "&#x27;"
+    assert "&#" not in markdown and "&quot;" not in markdown
+    assert "'production'" in inv.to_markdown()  # the evaluation filter, as written
     assert f"```diff\n{evil}\n```" in markdown
     path = tampered.write(str(tmp_path / "pm.md"))
     assert Path(path).read_text() == tampered.to_markdown(figures_dir="pm_figures")

@@ -204,6 +204,9 @@ def test_parquet_training_snapshot_round_trip(mlflow_world):
     check = snapshot_check(train)
     assert check.status == "partial" and not check.matches
     assert "not is_churned" in check.message and check.checks == {"row count": True, "columns": True}
+    rows = mlflow_world.training_frame.height
+    assert f"over all {rows:,} rows and" in check.message and "only" not in check.message
+    assert "the column is_churned cannot be checked against the record" in check.message
 
 
 def test_a_changed_snapshot_is_a_finding_not_a_crash(mlflow_world, tmp_path):

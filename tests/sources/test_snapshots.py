@@ -58,10 +58,21 @@ def test_folder_of_parquet_files_reads_them_all(tmp_path):
     assert_frame_equal(got, _frame(0, 10))
 
 
-def test_csv_round_trip(tmp_path):
+def test_csv_round_trip_keeps_times_as_text(tmp_path):
     df = _frame(0, 7)
     df.write_csv(tmp_path / "x.csv")
-    assert_frame_equal(load_snapshot(str(tmp_path / "x.csv")).collect(), df)
+    # numbers are inferred; times stay text for the time model (polars would guess their order)
+    assert_frame_equal(load_snapshot(str(tmp_path / "x.csv")).collect(),
+                       df.with_columns(pl.col("day").dt.strftime("%Y-%m-%d")))
+
+
+def test_load_current_filters_a_csv_text_time_column_with_its_format(tmp_path):
+    stamps = [datetime(2026, 3, 1) + timedelta(hours=12 * i) for i in range(10)]
+    pl.DataFrame({"ts": [s.strftime("%d/%m/%Y %H:%M") for s in stamps], "v": list(range(10))}).write_csv(
+        tmp_path / "t.csv")
+    got = load_current(str(tmp_path / "t.csv"), "ts", start=datetime(2026, 3, 2), end="2026-03-04",
+                       time_format="%d/%m/%Y %H:%M").collect()
+    assert got["v"].to_list() == [i for i, s in enumerate(stamps) if datetime(2026, 3, 2) <= s < datetime(2026, 3, 4)]
 
 
 def test_iceberg_at_an_older_snapshot_while_newer_exist(iceberg_table):

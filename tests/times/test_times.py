@@ -143,3 +143,137 @@ def test_numbers_need_an_epoch_unit():
     report = compute_drift(pl.DataFrame({"x": [0.0]}), frame, time_column="ts", granularity="1d",
                            time_format="epoch_s", consecutive=False)
     assert [w.date() for w in report.table["window_start"]] == [date(2024, 1, 1), date(2024, 1, 2)]
+
+
+def _wall_start(moment: datetime, hours: int) -> datetime:
+    """The wall-clock start of ``moment``'s window of ``hours`` hours in its zone (24: its day)."""
+    if hours == 24:
+        return moment.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    return moment.replace(tzinfo=None, hour=moment.hour // hours * hours, minute=0, second=0, microsecond=0)
+
+
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "America/New_York"])
+@pytest.mark.parametrize("hours", [3, 6, 24])
+def test_hour_windows_in_a_dst_zone_hold_every_row_once_across_both_changes(zone, hours):
+    # rows every 20 minutes from before the spring change to after the autumn one, in UTC
+    utc = [datetime(2024, 3, 9, tzinfo=UTC) + timedelta(minutes=20 * i) for i in range(0, 250 * 72, 7)]
+    utc = [t for t in utc if t < datetime(2024, 3, 12, tzinfo=UTC) or t > datetime(2024, 10, 25, tzinfo=UTC)]
+    tz = ZoneInfo(zone)
+    frame = pl.DataFrame({"ts": pl.Series(utc).dt.convert_time_zone(zone), "x": np.arange(len(utc), dtype=float)})
+    report = compute_drift(pl.DataFrame({"x": [0.0, 1.0]}), frame, time_column="ts", granularity=f"{hours}h",
+                           consecutive=False)
+    rows = report.table.filter(pl.col("column_name") == "x")
+    # independently: each row's window is its wall-clock hour floored to a multiple of `hours`
+    expected: dict[datetime, int] = {}
+    for moment in utc:
+        start = _wall_start(moment.astimezone(tz), hours)
+        expected[start] = expected.get(start, 0) + 1
+    got = {s.replace(tzinfo=None): c for s, c in rows.select("window_start", "count").iter_rows() if c}
+    assert got == expected
+    assert rows["count"].sum() == len(utc)
+    starts, ends = rows["window_start"].to_list(), rows["window_end"].to_list()
+    assert ends[:-1] == starts[1:]  # no gap, no overlap
+    assert len(set(starts)) == len(starts) and all(e > s for s, e in zip(starts, ends, strict=True))
+
+
+def test_offsets_are_read_from_the_whole_column_not_its_first_rows():
+    import pandas as pd
+
+    first = [datetime(2024, 6, 1, tzinfo=UTC) + timedelta(minutes=10 * i) for i in range(3_000)]
+    later = [datetime(2024, 11, 1, tzinfo=UTC) + timedelta(hours=i) for i in range(30)]
+    text = [t.astimezone(BERLIN).isoformat() for t in first + later]  # +02:00, then +01:00 after row 3,000
+    frame = pl.DataFrame({"ts": text, "x": np.arange(len(text), dtype=float)})
+    baseline = pl.DataFrame({"x": [0.0, 1.0]})
+    report = compute_drift(baseline, frame, time_column="ts", granularity="1d", consecutive=False)
+    assert report.zone == "UTC" and any("several UTC offsets (+01:00, +02:00)" in n for n in report.notes)
+    utc_days = pd.to_datetime(pd.Series(text), utc=True).dt.floor("D").value_counts()
+    got = {s: c for s, c in report.table.select("window_start", "count").iter_rows() if c}
+    assert got == {d.to_pydatetime(): int(n) for d, n in utc_days.items()}
+    in_berlin = compute_drift(baseline, frame, time_column="ts", granularity="1d", consecutive=False,
+                              time_zone="Europe/Berlin")
+    assert in_berlin.zone == "Europe/Berlin" and not any("time_zone" in n for n in in_berlin.notes)
+    assert read_time_column(frame, "ts", time_zone="Europe/Berlin").note is None
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["2024-03-01T10:00Z", "2024-03-01T23:59Z", "2024-03-02T00:00Z"],  # Z without seconds
+        ["2024-03-01T10:00:00Z", "2024-03-01T23:00:00+00:00", "2024-03-02T01:00:00Z"],  # Z and +00:00
+        ["2024-03-01T10:00:00", "2024-03-01 23:00:00", "2024-03-02T01:30"],  # T or a space
+        ["2024-03-01", "2024-03-01T23:00:00", "2024-03-02", "2024-03-02 05:00:00.5"],  # dates beside times
+        ["2024-03-01", "2024-03-01T23:00:00Z", "2024-03-02T05:00Z"],  # dates beside times in UTC
+    ],
+)
+def test_every_iso_8601_variant_parses_without_a_format(values):
+    import pandas as pd
+
+    frame = pl.DataFrame({"ts": values})
+    column = read_time_column(frame, "ts")
+    got = frame.select(column.expr)["ts"].to_list()
+    expected = pd.to_datetime(pd.Series(values), format="ISO8601", utc=True)
+    assert got == [t.to_pydatetime() for t in expected]
+    assert frame.select(column.unparsed())["ts"][0] == 0
+
+
+def test_a_date_beside_times_at_one_offset_is_midnight_at_that_offset():
+    frame = pl.DataFrame({"ts": ["2024-06-01", "2024-06-01T08:00:00+02:00"]})
+    column = read_time_column(frame, "ts")
+    assert column.zone == "Etc/GMT-2"
+    got = frame.select(column.expr)["ts"].dt.convert_time_zone("UTC").to_list()
+    assert got == [datetime(2024, 6, 1, tzinfo=ZoneInfo("Etc/GMT-2")).astimezone(UTC),
+                   datetime(2024, 6, 1, 6, tzinfo=UTC)]
+
+
+def test_empty_text_in_a_time_column_is_a_missing_time_counted_in_a_note():
+    frame = pl.DataFrame({"ts": ["2024-03-01T10:00:00", "", "  ", None, "2024-03-02T10:00:00"],
+                          "x": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    report = compute_drift(pl.DataFrame({"x": [0.0, 1.0]}), frame, time_column="ts", granularity="1d",
+                           consecutive=False)
+    assert report.table["count"].to_list() == [1, 1]
+    assert any(n.startswith("3 row(s) with a null or empty 'ts'") for n in report.notes)
+    formatted = compute_drift(pl.DataFrame({"x": [0.0, 1.0]}),
+                              frame.with_columns(pl.col("ts").str.replace("T", "@")), time_column="ts",
+                              granularity="1d", time_format="%Y-%m-%d@%H:%M:%S", consecutive=False)
+    assert formatted.table["count"].to_list() == [1, 1]
+
+
+def test_epoch_numbers_in_the_wrong_unit_name_the_column_and_the_unit_that_fits():
+    import pandas as pd
+
+    seconds = [1_704_067_200, 1_704_153_600, 1_704_240_000]
+    frame = pl.DataFrame({"ts": seconds, "x": [1.0, 2.0, 3.0]})
+    with pytest.raises(InputError, match=r"time column 'ts' read with time_format='epoch_ms'.*pass time_format='epoch_s'"):
+        read_time_column(frame, "ts", time_format="epoch_ms")  # would be January 1970
+    nanos = frame.with_columns(pl.col("ts") * 1_000_000_000)
+    with pytest.raises(InputError, match=r"'ts'.*pass time_format='epoch_ns'"):
+        read_time_column(nanos, "ts", time_format="epoch_ms")  # would overflow
+    column = read_time_column(nanos, "ts", time_format="epoch_ns")
+    expected = pd.to_datetime(pd.Series(nanos["ts"].to_list()), unit="ns", utc=True)
+    assert nanos.select(column.expr)["ts"].to_list() == [t.to_pydatetime() for t in expected]
+    huge = pl.DataFrame({"ts": [2**63 - 1, 0]})
+    with pytest.raises(InputError, match="no epoch unit puts them all there"):
+        read_time_column(huge, "ts", time_format="epoch_us")
+
+
+@pytest.mark.parametrize("text", ["100000w", "99999999999999999999h", "200mo", "3661d"])
+def test_a_granularity_longer_than_ten_years_is_refused_before_polars_sees_it(text):
+    with pytest.raises(InputError, match=f"granularity {text!r} is longer than ten years"):
+        Granularity.parse(text)
+    assert Granularity.parse("520w").count == 520  # ten years still reads
+
+
+def test_bad_zone_duplicate_columns_and_a_format_for_datetimes():
+    times = pl.datetime_range(datetime(2024, 1, 1), datetime(2024, 1, 3, 23), "1h", eager=True)
+    current = pl.DataFrame({"ts": times, "x": np.arange(len(times), dtype=float)})
+    baseline = pl.DataFrame({"x": np.arange(10, dtype=float)})
+    with pytest.raises(InputError, match="time zone 'Mars/Base' is not an IANA time zone"):
+        compute_drift(baseline, current, time_column="ts", granularity="1d", time_zone="Mars/Base")
+    with pytest.raises(InputError, match="'Mars/Base'"):
+        in_zone("2024-01-01", "Mars/Base")
+    plain = compute_drift(baseline, current, time_column="ts", granularity="1d", consecutive=False)
+    for options in ({"columns": ["x", "ts"]}, {"columns": ["x", "x"]}, {"time_format": "%m/%d/%Y"},
+                    {"time_format": "epoch_ms"}):
+        again = compute_drift(baseline, current, time_column="ts", granularity="1d", consecutive=False, **options)
+        assert again.table.select("window_start", "column_name", "count").equals(
+            plain.table.select("window_start", "column_name", "count")), options

@@ -114,7 +114,7 @@ def compute_drift(
     chosen = resolve(statistics)
     if isinstance(columns, str):
         columns = [c.strip() for c in columns.split(",") if c.strip()]
-    requested = list(columns) if columns is not None else None
+    requested = list(dict.fromkeys(columns)) if columns is not None else None  # a name given twice is one column
     data = as_polars(current, "current data")
     schema = data.collect_schema()
     if time_column is not None and time_column not in schema:
