@@ -13,7 +13,7 @@ per-feature statistic reads "no drift", yet the rows no longer hang together. Tw
   whose permutation (within the held-out rows of the alerting windows and the baseline) costs
   the most AUC.
 - **Reconstruction error** (NannyML's ``DataReconstructionDriftCalculator``, same steps): nulls
-  imputed (mean; most frequent category), categories replaced by their baseline frequency,
+  imputed (mean; most frequent category; infinities count as missing), categories replaced by their baseline frequency,
   standardised, projected on the principal components explaining ``n_components`` (0.65) of the
   baseline's variance and back; a row's error is the euclidean norm of what the projection lost,
   a window's the mean over its rows. Thresholds: the mean of the baseline's own windows plus and
@@ -90,11 +90,12 @@ class MultivariateDrift:
 def _encode(
     frame: pl.DataFrame, numeric: Sequence[str], categorical: Sequence[str], fitted: dict[str, Any]
 ) -> np.ndarray:
-    """Rows as numbers: numeric nulls to the baseline mean, categories to their baseline share
-    (a category unseen in the baseline to 0), nulls of a category to its most frequent value."""
+    """Rows as numbers: numeric nulls, NaN and infinities to the baseline mean, categories to their
+    baseline share (a category unseen in the baseline to 0), nulls of a category to its most
+    frequent value."""
     columns = []
     for c in numeric:
-        values = frame[c].cast(pl.Float64).fill_nan(None).fill_null(fitted[c]).to_numpy()
+        values = _finite(frame[c]).fill_null(fitted[c]).to_numpy()
         columns.append(values)
     for c in categorical:
         shares, mode = fitted[c]
@@ -103,10 +104,16 @@ def _encode(
     return np.column_stack(columns) if columns else np.empty((frame.height, 0))
 
 
+def _finite(values: pl.Series) -> pl.Series:
+    """The values as float64, with NaN and infinities read as missing (null)."""
+    floats = values.cast(pl.Float64)
+    return floats.set(~floats.is_finite().fill_null(False), None)
+
+
 def _fit_encoding(baseline: pl.DataFrame, numeric: Sequence[str], categorical: Sequence[str]) -> dict[str, Any]:
     fitted: dict[str, Any] = {}
     for c in numeric:
-        mean = baseline[c].cast(pl.Float64).fill_nan(None).mean()
+        mean = _finite(baseline[c]).mean()
         fitted[c] = float(mean) if isinstance(mean, int | float) else 0.0
     for c in categorical:
         text = baseline[c].cast(pl.String)

@@ -92,6 +92,22 @@ def test_no_joint_drift_between_samples_of_one_distribution():
     assert not few.table["drifted"].any() and "two features" in few.notes[0]
 
 
+def test_infinities_and_nan_read_as_missing_in_the_joint_distribution():
+    """Real feature tables hold inf and NaN (a division by zero upstream): the joint step imputes
+    them as it imputes nulls, instead of failing inside scikit-learn."""
+    baseline, current = _frame(10, 300, 3), _frame(8, 300, 4)
+    rng = np.random.default_rng(5)
+    spoiled = current.with_columns(
+        x=pl.when(pl.Series(rng.random(current.height) < 0.05)).then(float("inf")).otherwise(pl.col("x")),
+        z=pl.when(pl.Series(rng.random(current.height) < 0.05)).then(float("nan")).otherwise(pl.col("z")),
+    )
+    assert spoiled["x"].is_infinite().sum() > 0
+    base_spoiled = baseline.with_columns(y=pl.when(pl.int_range(pl.len()) == 0).then(-float("inf")).otherwise(pl.col("y")))
+    result = multivariate_drift(base_spoiled, spoiled, ["x", "y", "z"])
+    errors = result.table["reconstruction_error"].to_numpy()
+    assert len(errors) == 8 and np.isfinite(errors).all()
+
+
 def _psi(b: np.ndarray, c: np.ndarray, edges: np.ndarray) -> float:
     pb = np.bincount(np.searchsorted(edges, b, side="right"), minlength=len(edges) + 1) / len(b)
     pc = np.bincount(np.searchsorted(edges, c, side="right"), minlength=len(edges) + 1) / len(c)
