@@ -62,6 +62,10 @@ def add_parser(subparsers) -> None:
     metric.add_argument("--threshold", type=float, default=0.5, help="score threshold for accuracy, precision, recall and f1 (default: 0.5)")
     metric.add_argument("--min-evaluations", type=int, default=None, metavar="N",
                         help="windows with a metric value needed after the training data for a verdict (default: 17)")
+    metric.add_argument("--baseline-value", type=float, default=None, metavar="V",
+                        help="the metric's level before any fall (default: the median of its first 14 windows)")
+    metric.add_argument("--tolerance", type=float, default=None, metavar="T",
+                        help="how far below that level a fall counts (default: 3 x the 1.4826 MAD of those windows)")
     parser.add_argument("--columns", help="comma-separated features to compare (default: the model's signature)")
     parser.add_argument("--drift-metrics", metavar="PATH",
                         help="a Databricks monitor's {table}_drift_metrics export (Delta or parquet) read as the drift; nothing recomputed")
@@ -143,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
                 time_format=args.time_format, time_zone=args.time_zone, baseline=args.baseline, date_from=s["date_from"],
                 metric_run=args.metric_run, predictions=s["predictions"], prediction_column=s["prediction_column"],
                 label_column=s["label_column"], predictions_time_column=args.predictions_time_column,
-                threshold=args.threshold, min_evaluations=args.min_evaluations,
+                threshold=args.threshold, min_evaluations=args.min_evaluations, baseline_value=args.baseline_value,
+                tolerance=args.tolerance,
                 drift_metrics=args.drift_metrics, profile_metrics=args.profile_metrics, monitor_slice=args.slice,
                 thresholds="learned" if args.thresholds == "learned" else None, label_delay=s["label_delay"],
                 score_column=args.score_column, slicing_exprs=args.slicing_exprs,

@@ -15,6 +15,7 @@ from mlobs_notebook.diagnose.support import (
     CROWDED_MIN,
     Inconclusive,
     minimum_evaluations,
+    moving_reference,
     thin_evidence,
 )
 from mlobs_notebook.diagnose.suspects import Suspect, UpstreamChange, rank_key
@@ -52,6 +53,7 @@ __all__ = [
     "diagnose",
     "diagnose_app",
     "minimum_evaluations",
+    "moving_reference",
     "rank_key",
     "suspect_window",
     "timing_window",

@@ -10,6 +10,10 @@ A verdict needs the metric over enough windows after the training data ends:
   in one window, they were dated wrong (a backfill's runs all start "now"): the series is not
   read, whatever its length; the reason says how many and names ``--date-from``.
 - **No labelled rows**: a predictions log whose labels have not arrived yet.
+- **A moving reference**: when the metric already fell inside the windows that set its reference
+  level (the second half of them lower than the first by more than half the tolerance the drop
+  is judged with), the reference is no level: a drop soon after deployment would read as
+  noise. The fix names ``--baseline-value`` (the level before the fall).
 
 Each reason comes with the flag that fixes it, taken from the source when the store shows the
 way (a tag holding dates, a run with a history), else the flags that read the metric elsewhere.
@@ -26,7 +30,7 @@ from mlobs_notebook.correlate import DEFAULT_PERSISTENCE, REFERENCE_POINTS
 from mlobs_notebook.records import MetricSource
 from mlobs_notebook.times import Granularity, human
 
-__all__ = ["CROWDED_MIN", "Inconclusive", "minimum_evaluations", "thin_evidence"]
+__all__ = ["CROWDED_MIN", "Inconclusive", "minimum_evaluations", "moving_reference", "thin_evidence"]
 
 # the fewest evaluations in one window that can read as "collapsed onto one date"
 CROWDED_MIN = 3
@@ -88,3 +92,37 @@ def thin_evidence(
             source.hint_flag if source is not None and source.hint_flag else _ELSEWHERE,
         )
     return None
+
+
+def moving_reference(
+    series: pl.DataFrame, metric: str, higher_is_better: bool = True, reference_points: int = REFERENCE_POINTS,
+    min_tolerance: float = 0.02,
+) -> Inconclusive | None:
+    """An :class:`Inconclusive` when the metric fell inside its reference windows (the first
+    ``reference_points`` values of ``series``, ``window_start`` and ``value``): the second half
+    of them lower than the first by more than three times the noise within the halves (1.4826
+    MAD, the larger of the two; at least ``min_tolerance``). None otherwise, and with fewer values.
+    The flag gives the level of the first half and a tolerance from its noise."""
+    import numpy as np
+
+    values = series.drop_nulls("value").sort("window_start")["value"].to_numpy()
+    if len(values) < reference_points:
+        return None
+    sign = 1.0 if higher_is_better else -1.0
+    ref = values[:reference_points] * sign
+    half = reference_points // 2
+    first, second = ref[:half], ref[half:]
+
+    def noise(part: np.ndarray) -> float:
+        return float(np.median(np.abs(part - np.median(part)))) * 1.4826
+
+    level, later = float(np.median(first)), float(np.median(second))
+    if later >= level - max(min_tolerance, 3.0 * max(noise(first), noise(second))):
+        return None
+    tolerance = max(min_tolerance, 3.0 * noise(first))
+    return Inconclusive(
+        f"{metric} already moved within the {reference_points} windows that set its reference level "
+        f"(median {sign * level:.3f}, then {sign * later:.3f}): a drop soon after deployment cannot be told "
+        "from noise against that reference",
+        f"--baseline-value {sign * level:.3f} --tolerance {tolerance:.3f} (the level before the fall and its noise)",
+    )

@@ -142,6 +142,12 @@ def assign_windows(
     ).collect(engine="streaming" if streaming else "auto")
     first, last, nulls, unparsed = extent.row(0)
     time.check_unparsed(int(unparsed or 0), frame)
+    for moment in (first, last):
+        if moment is not None and not 1900 <= moment.year <= 2200:
+            raise InputError(
+                f"time column {time.name!r} holds {moment.year:04d}-{moment.month:02d}-{moment.day:02d}, outside 1900-2200: a format or unit that does not "
+                "fit the data (a two-digit year read by %Y needs %y; epoch numbers need their unit)"
+            )
     dtype = pl.Datetime("us", time.zone)
     if first is None:
         # no row has a time: one window with null bounds and no rows, so the report says "empty"

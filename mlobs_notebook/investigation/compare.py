@@ -1,7 +1,9 @@
 """The data path of :func:`~mlobs_notebook.investigate`: the current data against the baseline,
 per feature and beyond (joint drift, slices, weekday seasonality), in bounded memory.
 
-The per-feature drift is computed by the engine on the whole data: polars frames held in memory
+A window's drift flag needs a significant KS or chi-squared test beside the PSI
+(:func:`~mlobs_notebook.drift.significance.require_significance`): small windows pass the PSI
+threshold by chance. The per-feature drift is computed by the engine on the whole data: polars frames held in memory
 when they fit and streamed otherwise, or Spark DataFrames. The signals beyond it
 (:mod:`~mlobs_notebook.investigation.signals`) read polars frames in memory: a streamed frame is
 read as every k-th row up to :data:`~mlobs_notebook.investigation.frames.SIGNAL_ROWS` (and the
@@ -85,7 +87,7 @@ def compare(
         notes.append("joint drift, slices, weekday seasonality and the estimated metric read polars frames: with "
                      "engine='spark' they were not computed")
         clock.step("multivariate", 0.62)
-        return Compared(report, current_range, notes=tuple(notes))
+        return Compared(_significant(report), current_range, notes=tuple(notes))
     sampled = base_sampled or cur_sampled
     if sampled:
         notes.append(f"joint drift, slices and the estimated metric read every k-th row of the data, up to "
@@ -105,4 +107,11 @@ def compare(
         mv, joint = signals.joint_drift(base_w, cur_w, features, persistence)
         notes += list(mv.notes)
     clock.step("multivariate", 0.62)
-    return Compared(report, current_range, base_w, cur_w, tuple(slice_cols), tuple(seasonal), mv, joint, tuple(notes))
+    return Compared(_significant(report), current_range, base_w, cur_w, tuple(slice_cols), tuple(seasonal), mv, joint, tuple(notes))
+
+
+def _significant(report: DriftReport) -> DriftReport:
+    """Small windows pass the PSI threshold by chance: a flag needs a significant test too."""
+    from mlobs_notebook.drift.significance import require_significance
+
+    return require_significance(report)

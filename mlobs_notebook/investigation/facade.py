@@ -25,8 +25,10 @@ from mlobs_notebook.correlate import (
 )
 from mlobs_notebook.diagnose import (
     DEFAULT_LOOKBACK,
+    Inconclusive,
     diagnose,
     minimum_evaluations,
+    moving_reference,
     thin_evidence,
     timing_window,
 )
@@ -70,6 +72,7 @@ def investigate(
     start: Any = None,
     end: Any = None,
     baseline_value: float | None = None,
+    tolerance: float | None = None,
     persistence: tuple[int, int] = DEFAULT_PERSISTENCE,
     lookback: timedelta = DEFAULT_LOOKBACK,
     max_lag: int = 7,
@@ -129,6 +132,8 @@ def investigate(
     training data than ``min_evaluations`` (default
     :func:`~mlobs_notebook.diagnose.minimum_evaluations`: 17) give ``inconclusive``.
     ``higher_is_better``: None reads it from the metric's name (False for losses and errors).
+    ``baseline_value`` and ``tolerance``: the metric's level before any fall and how far below it
+    a fall counts (default: the median of its first 14 windows, and three times their 1.4826 MAD).
 
     From a Databricks monitor: ``drift_metrics`` is its ``{table}_drift_metrics`` export (Delta
     or parquet) read as the drift, with nothing recomputed and no table data read (the signals
@@ -189,6 +194,10 @@ def investigate(
     if lookback_days is not None:
         lookback = timedelta(days=lookback_days)
     delay = timedelta(days=label_delay) if isinstance(label_delay, int | float) else label_delay
+    if delay is not None and delay < timedelta(0):
+        raise InputError(f"label_delay (--label-delay) must be zero or more days, not {label_delay}")
+    if min_evaluations is not None and min_evaluations < 1:
+        raise InputError(f"min_evaluations (--min-evaluations) must be at least 1, not {min_evaluations}")
     clock = _Clock(progress)
     if label_column and predictions is None and not score_column:
         raise InputError("label_column (--label-column) names the label in a predictions log (--predictions) or, "
@@ -268,8 +277,10 @@ def investigate(
     thin = thin_evidence(own, source, trained_until=trained_until, granularity=metric_step, minimum=minimum)
     drifts = drift_series(report)
     onsets = tuple(drift_onsets(drifts, persistence))
-    drop = metric_drop(own, source.metric, baseline_value=baseline_value, persistence=persistence,
+    drop = metric_drop(own, source.metric, baseline_value=baseline_value, tolerance=tolerance, persistence=persistence,
                        higher_is_better=better)
+    if thin is None and baseline_value is None:
+        thin = moving_reference(own, source.metric, better)
     est = signals.Estimate()
     if score_column and cur_w is not None and base_w is not None:
         est = signals.estimate(cur_w, base_w, score_column, label_column, source.metric, persistence, better)
@@ -298,14 +309,21 @@ def investigate(
         notes.append("no lineage given: upstream changes were not searched")
     clock.step("lineage", 0.9)
 
-    diagnosis = diagnose(
-        onsets, drop, evidence.changes if evidence else {}, granularity=step_of, lookback=lookback,
-        unconnected=evidence.unconnected if evidence else (),
+    changes = evidence.changes if evidence else {}
+    facts: dict[str, Any] = dict(
+        granularity=step_of, lookback=lookback, unconnected=evidence.unconnected if evidence else (),
         lineage_searched=evidence is not None and evidence.target is not None,
         joint=joint, leaned_on=leaned, timing_changes=timing, label_delay=delay, slices=slice_sentences,
-        estimate=est.drop, lineage_note=_lineage_note(evidence), inconclusive=thin, min_evaluations=minimum,
-        context=_context(base, source),
+        estimate=est.drop, lineage_note=_lineage_note(evidence), min_evaluations=minimum, context=_context(base, source),
     )
+    diagnosis = diagnose(onsets, drop, changes, inconclusive=thin, **facts)
+    if diagnosis.verdict == "model_drift" and not monitored and report.windows < persistence[1]:
+        # too few windows to see a drift begin: "no feature drifted" would be unsupported
+        few = Inconclusive(
+            f"the features are compared over {report.windows} window(s) of {step_of}, fewer than the "
+            f"{persistence[1]} a drift onset needs, so whether they drifted before {source.metric} fell cannot be told",
+            "a finer --granularity (1d)")
+        diagnosis = diagnose(onsets, drop, changes, inconclusive=few, **facts)
     clock.step("diagnose", 1.0)
     return Investigation(
         model=record, dataset=base.dataset, snapshot_check=base.check, features=features,

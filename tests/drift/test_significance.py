@@ -76,3 +76,34 @@ def test_withdrawn_flags_become_warnings_and_the_note_counts_them():
     now = judged.table.join(was, on=["window_start", "column_name", "drift_type"])
     assert set(now.filter(~pl.col("drifted"))["status"]) == {"warn"}
     assert str(raw.table.filter(pl.col("drifted")).height - judged.table.filter(pl.col("drifted")).height) in judged.notes[-1]
+
+
+def test_a_rise_of_nulls_stays_drift_though_the_values_left_are_alike():
+    """percent_null_delta judges data quality, not a distance: the tests do not withdraw it."""
+    rng = np.random.default_rng(9)
+    base = pl.DataFrame({"amount": rng.normal(0, 1, 400)})
+    rows = []
+    for w in range(10):
+        values = rng.normal(0, 1, ROWS)
+        if w >= 5:
+            values[: ROWS // 2] = np.nan  # half the window goes missing; what is left is unchanged
+        start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=w)
+        rows.append(pl.DataFrame({"amount": values, "t": [start + timedelta(minutes=i) for i in range(ROWS)]})
+                    .with_columns(pl.col("amount").fill_nan(None)))
+    report = compute_drift(base, pl.concat(rows), time_column="t", granularity="1d")
+    gated = _baseline_rows(require_significance(report))
+    late = gated.filter(pl.col("window_start") >= datetime(2026, 1, 6, tzinfo=UTC))
+    assert late["percent_null_delta_drifted"].all() and late["drifted"].all()
+    assert (late["ks_pvalue"] > DEFAULT_ALPHA).all()  # the KS alone would have withdrawn them
+
+
+def test_a_two_digit_year_read_by_percent_capital_y_is_refused():
+    from mlobs_notebook.errors import InputError
+
+    current = pl.DataFrame({"ts": ["03/20/24 00:04", "03/21/24 10:00"], "x": [1.0, 2.0]})
+    with pytest.raises(InputError, match=r"'ts' holds 0024-03-20, outside 1900-2200.*%y"):
+        compute_drift(pl.DataFrame({"x": [1.0, 2.0]}), current, time_column="ts", time_format="%m/%d/%Y %H:%M",
+                      granularity="1d")
+    report = compute_drift(pl.DataFrame({"x": [1.0, 2.0]}), current, time_column="ts", time_format="%m/%d/%y %H:%M",
+                           granularity="1d")
+    assert report.table["window_start"].min().year == 2024

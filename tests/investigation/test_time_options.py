@@ -71,3 +71,13 @@ def test_weekly_and_monthly_windows_find_the_drop_over_the_metric_own_days(demo_
     assert any("windows of 1d (the metric's own)" in n for n in inv.notes)
     # the metric shown per window of the investigation still counts every evaluation
     assert int(inv.metric["points"].sum()) == inv.drop.points
+
+
+@pytest.mark.parametrize(("option", "value", "flag"), [("label_delay", -3, "--label-delay"),
+                                                        ("min_evaluations", 0, "--min-evaluations")])
+def test_impossible_options_are_refused_before_any_store_is_read(option, value, flag):
+    from mlobs_notebook.errors import InputError
+    from mlobs_notebook.investigation import investigate
+
+    with pytest.raises(InputError, match=flag):
+        investigate("no_such_model", time_column="ts", tracking_uri="sqlite:////nonexistent/mlflow.db", **{option: value})
