@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from mlobs_notebook.cli import trace_options
 from mlobs_notebook.cli.engine import add_engine_arguments, cli_session, progress_bar
@@ -131,6 +132,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.out and not args.out.lower().endswith((".html", ".htm", ".md")):
         raise InputError(f"--out {args.out}: use a .html or .md file name")
+    if args.out and not Path(args.out).expanduser().resolve().parent.is_dir():
+        raise InputError(f"--out {args.out}: the folder {Path(args.out).expanduser().resolve().parent} does not exist; "
+                         "create it first (checked before the investigation starts)")
     with warnings.catch_warnings(), cli_session(args.engine, args.spark_master) as spark, \
             progress_bar(args.progress, "Investigating") as bar:
         # a legacy stage is a finding: it is in the investigation's notes, printed once below

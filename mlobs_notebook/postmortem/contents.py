@@ -215,7 +215,9 @@ def timeline_rows(inv: Investigation) -> list[list[str]]:
 def metric_line(inv: Investigation) -> str:
     """Where the metric series came from, as one sentence."""
     source = inv.metric_source
-    return source.description if source is not None else f"{inv.metric_name} from evaluation runs"
+    if source is not None:
+        return source.description
+    return f"{inv.metric_name} from the traces' assessments" if inv.of_traces else f"{inv.metric_name} from evaluation runs"
 
 
 def inconclusive_lines(inv: Investigation) -> list[str]:

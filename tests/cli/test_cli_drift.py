@@ -217,3 +217,11 @@ def test_a_csv_with_day_first_times_is_never_guessed_and_honours_the_time_format
     days = pd.to_datetime(pd.Series(text), format="%d/%m/%Y %H:%M").dt.floor("D").value_counts().sort_index()
     assert [(r["window_start"][:10], r["count"]) for r in rows] == [
         (d.strftime("%Y-%m-%d"), int(n)) for d, n in days.items()]
+
+
+def test_investigate_checks_the_out_folder_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "no-such-folder" / "postmortem.html"
+    assert main(["investigate", "--model", "m", "--time-column", "ts", "--tracking-uri",
+                 f"sqlite:///{tmp_path}/absent.db", "--out", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "no-such-folder" in err and "Traceback" not in err

@@ -257,3 +257,10 @@ def test_heavy_ties_get_a_bin_of_their_own() -> None:
     assert edges[1] == 0.0 and edges[2] == np.nextafter(0.0, 1.0)  # zero alone in [0, 0+)
     nudged = pl.DataFrame({"x": np.concatenate([np.full(700, 1e-6), rng.uniform(0, 1, 300)])})
     assert _row(compute_drift(pl.DataFrame({"x": values}), nudged), "x")["status"] == "drift"
+
+
+def test_an_empty_baseline_is_an_error_naming_it(baseline: pl.DataFrame) -> None:
+    from mlobs_notebook.errors import InputError
+
+    with pytest.raises(InputError, match="the baseline has no rows"):
+        compute_drift(baseline.clear(), baseline, time_column="ts", granularity="1d")

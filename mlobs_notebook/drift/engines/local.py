@@ -125,6 +125,9 @@ def compute_drift(
         if time_column is not None else None
     )
     profile, baseline_names = _profile(baseline, requested, kinds, bins, time_column, schema)
+    if profile.n_rows_ == 0:
+        raise InputError("the baseline has no rows: there is nothing to compare the current data with; "
+                         "check the baseline given (the training data, --baseline)")
     compared, findings = compare_schemas(profile, schema, requested, baseline_names, time_column)
     wanted = resolve_thresholds(thresholds, {c: profile.kinds_[c] for c in compared}, chosen)
     options: dict[str, Any] = {"consecutive": consecutive, "min_category_count": min_category_count,
