@@ -24,22 +24,25 @@ from mlobs_notebook.drift.report import DriftReport
 __all__ = ["DEFAULT_ALPHA", "require_significance"]
 
 DEFAULT_ALPHA = 0.001  # a flag chance raises once in a thousand windows
-_QUALITY = ("percent_null_delta", "unseen_category_share")
 
 
 def require_significance(report: DriftReport, alpha: float = DEFAULT_ALPHA) -> DriftReport:
     """``report`` with ``drifted`` kept only where the KS (numeric) or chi-squared (categorical)
-    p-value is below ``alpha``, or where a data-quality statistic (``percent_null_delta``,
-    ``unseen_category_share``) raised it; a flag withdrawn leaves the status ``warn``. Windows
-    without a p-value keep their flag."""
+    p-value is below ``alpha``, or where more nulls raised it and the two null rates differ at
+    ``alpha`` (a pooled two-proportion z-test); a flag withdrawn leaves the status ``warn``.
+    Windows without a p-value keep their flag."""
     table = report.table
     if "ks_pvalue" not in table.columns or "chi_squared_pvalue" not in table.columns:
         return report
     p = pl.when(pl.col("kind") == "numeric").then(pl.col("ks_pvalue")).otherwise(pl.col("chi_squared_pvalue"))
-    # a flag raised by a data-quality statistic (more nulls, unseen categories) is no distance
-    # between distributions: the tests do not judge it, and it stays
-    quality = [f"{name}_drifted" for name in _QUALITY if f"{name}_drifted" in table.columns]
-    kept = pl.any_horizontal([pl.col(c).fill_null(False) for c in quality]) if quality else pl.lit(False)
+    # a flag of more nulls is no distance between distributions: its own test judges it (two
+    # proportions); new categories are in the chi-squared test already
+    nulls = table.select(_null_rate_pvalue().alias("p"))["p"]
+    raised_by_nulls = (
+        pl.col("percent_null_delta_drifted").fill_null(False) if "percent_null_delta_drifted" in table.columns
+        else pl.lit(False)
+    )
+    kept = raised_by_nulls & (pl.lit(nulls) < alpha)
     withdrawn = pl.col("drifted").fill_null(False) & p.is_not_null() & (p >= alpha) & ~kept
     rejudged = table.with_columns(
         pl.when(withdrawn).then(pl.lit("warn")).otherwise(pl.col("status")).alias("status"),
@@ -49,3 +52,16 @@ def require_significance(report: DriftReport, alpha: float = DEFAULT_ALPHA) -> D
     note = (f"drift needs the PSI past its threshold and a p-value below {alpha:g} (KS for numbers, "
             f"chi-squared for categories): {count} window flag(s) chance explains were withdrawn")
     return replace(report, table=rejudged, notes=(*report.notes, note))
+
+
+def _null_rate_pvalue() -> pl.Expr:
+    """Two-sided p-value of the pooled two-proportion z-test between the window's null rate and
+    the baseline's (1.0 where neither has a null)."""
+    from scipy.stats import norm
+
+    n, m = pl.col("reference_count").cast(pl.Float64), pl.col("count").cast(pl.Float64)
+    a, b = pl.col("reference_null_rate") * n, pl.col("current_null_rate") * m
+    pooled = (a + b) / (n + m)
+    se = (pooled * (1 - pooled) * (1 / n + 1 / m)).sqrt()
+    z = ((pl.col("current_null_rate") - pl.col("reference_null_rate")).abs() / se).fill_nan(0.0).fill_null(0.0)
+    return z.map_batches(lambda zs: pl.Series(2 * norm.sf(zs.to_numpy()), dtype=pl.Float64), return_dtype=pl.Float64)

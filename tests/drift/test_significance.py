@@ -95,6 +95,17 @@ def test_a_rise_of_nulls_stays_drift_though_the_values_left_are_alike():
     late = gated.filter(pl.col("window_start") >= datetime(2026, 1, 6, tzinfo=UTC))
     assert late["percent_null_delta_drifted"].all() and late["drifted"].all()
     assert (late["ks_pvalue"] > DEFAULT_ALPHA).all()  # the KS alone would have withdrawn them
+    # the null-rate test is the pooled two-proportion z-test: scipy's uncorrected 2x2 chi-squared
+    from mlobs_notebook.drift.significance import _null_rate_pvalue
+
+    row = late.row(0, named=True)
+    n, m = row["reference_count"], row["count"]
+    a, b = round(row["reference_null_rate"] * n), round(row["current_null_rate"] * m)
+    expected = stats.chi2_contingency([[a, n - a], [b, m - b]], correction=False)[1]
+    assert late.head(1).select(_null_rate_pvalue())[0, 0] == pytest.approx(expected, rel=1e-9)
+    # a small window's null rate moving by chance is withdrawn like any chance flag
+    calm = _baseline_rows(require_significance(report)).filter(pl.col("window_start") < datetime(2026, 1, 6, tzinfo=UTC))
+    assert not calm["drifted"].fill_null(False).any()
 
 
 def test_a_two_digit_year_read_by_percent_capital_y_is_refused():
