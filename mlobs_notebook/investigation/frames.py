@@ -75,13 +75,6 @@ def spark_current(
 ) -> tuple[Any, str, list[str]]:
     """(the current data as a Spark DataFrame, a name for it, notes): ``current`` (a URI or a
     frame), else ``table`` (a SourceRef) after the training data ends."""
-    return _read_current_spark(current, table, time_column, time_format, start, end, trained_until, spark)
-
-
-def _read_current_spark(
-    current: Any, table: Any, time_column: str, time_format: str | None, start: Any, end: Any,
-    trained_until: datetime | None, spark: Any,
-) -> tuple[Any, str, list[str]]:
     from mlobs_notebook.drift.engines.spark_support import as_spark
     from mlobs_notebook.drift.engines.spark_time import read_spark_time
     from mlobs_notebook.sources.spark_scan import spark_scan
