@@ -53,7 +53,15 @@ def tracking_uri_or_default(tracking_uri: str | None) -> str:
 def connect(tracking_uri: str | None = None) -> tuple[Any, str]:
     """An ``MlflowClient`` for the store, after checking the store is there."""
     uri = tracking_uri_or_default(tracking_uri)
-    _check_reachable(uri)
+    try:
+        _check_reachable(uri)
+    except TrackingUnreachable as exc:
+        if tracking_uri or os.environ.get("MLFLOW_TRACKING_URI"):
+            raise
+        raise TrackingUnreachable(
+            f"{exc}. No tracking URI was given, so MLflow's default ({uri}) was assumed: pass --tracking-uri "
+            "(tracking_uri=) or set MLFLOW_TRACKING_URI"
+        ) from exc
     try:
         return _client(uri), uri
     except Exception as exc:

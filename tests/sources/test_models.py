@@ -381,3 +381,16 @@ def test_a_store_mlflow_cannot_open_is_named(tmp_path):
         load_production_model(MODEL, tracking_uri=f"sqlite:///{bogus}")
     with pytest.raises(TrackingUnreachable, match="nosuchscheme://x"):
         load_production_model(MODEL, tracking_uri="nosuchscheme://x")
+
+
+def test_mlflows_default_store_missing_says_the_default_was_assumed(tmp_path, monkeypatch):
+    from mlobs_notebook.errors import TrackingUnreachable
+    from mlobs_notebook.sources.mlflow_access import connect
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.chdir(tmp_path)  # MLflow 3's default: sqlite:///mlflow.db in the working folder
+    with pytest.raises(TrackingUnreachable, match="No tracking URI was given.*--tracking-uri"):
+        connect(None)
+    with pytest.raises(TrackingUnreachable) as given:
+        connect(f"sqlite:///{tmp_path}/other.db")
+    assert "No tracking URI was given" not in str(given.value)
