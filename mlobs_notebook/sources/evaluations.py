@@ -109,6 +109,14 @@ def evaluation_points(
             when = _run_time(run, name, date_from)
             if when is not None:
                 rows.append((when, float(run.data.metrics[name]), run.info.run_id, int(run.info.start_time or 0)))
+        if scored and not rows and date_from.startswith(("tags.", "params.")):
+            kind, _, key = date_from.partition(".")
+            held = sorted({k for r in scored for k in (r.data.tags if kind == "tags" else r.data.params)
+                           if not k.startswith("mlflow.")})
+            raise InputError(
+                f"--date-from {date_from}: none of the {len(scored)} run(s) with metric {name!r} has the "
+                f"{kind[:-1]} {key!r}; their {kind}: {', '.join(held) or 'none'}"
+            )
         points = pl.DataFrame(rows, schema=POINTS_SCHEMA, orient="row").sort("time", "step", "run_id")
         hint, flag = _date_hint(scored, name, date_from, points)
         if hint is None and 0 < len(scored) <= _HISTORY_PROBES:

@@ -93,6 +93,13 @@ def test_the_tag_dates_them_and_the_baseline_gets_past(no_inputs):
     assert inv.metric_source.kind == "evaluation_runs" and "tags.scored_on" in inv.diagnosis.evidence[0]
 
 
+def test_a_date_from_tag_no_run_holds_names_the_tag_and_the_tags_they_hold(no_inputs):
+    with pytest.raises(InputError, match=r"--date-from tags.scored: none of the \d+ run\(s\) with metric 'auc' "
+                                         r"has the tag 'scored'; their tags: .*scored_on"):
+        _investigate(no_inputs, alias="champion", baseline=str(no_inputs.folder / "train.parquet"),
+                     date_from="tags.scored")
+
+
 def test_a_schema_checks_an_inconclusive_payload_has_its_reason(no_inputs):
     inv = _investigate(no_inputs, alias="champion", baseline=w.TRAIN)
     payload = json.loads(inv.to_json())
